@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** Money in integer minor units (cents) and an ISO 4217 currency: never floats. */
+export const money = z.object({
+  amountMinor: z.number().int().nonnegative(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 currency code'),
+});
+export type Money = z.output<typeof money>;
+
+export const sku = z.string().regex(/^[A-Z0-9-]{3,32}$/, 'SKU: 3-32 of A-Z, 0-9, -');
+
+export const lineItem = z.object({
+  sku,
+  quantity: z.number().int().positive(),
+  unitPrice: money,
+});
+export type LineItem = z.output<typeof lineItem>;
+
+export const reservedItem = z.object({ sku, quantity: z.number().int().positive() });
+
+export const customer = z.object({
+  customerId: z.uuid(),
+  tier: z.enum(['standard', 'premium']),
+  email: z.email(),
+  isFirstOrder: z.boolean(),
+});
+export type Customer = z.output<typeof customer>;
+
+export const shippingAddress = z.object({
+  name: z.string().min(1),
+  line1: z.string().min(1),
+  line2: z.string().min(1).nullable(),
+  city: z.string().min(1),
+  postalCode: z.string().min(1),
+  country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country'),
+});
+export type ShippingAddress = z.output<typeof shippingAddress>;
