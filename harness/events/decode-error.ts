@@ -1,10 +1,6 @@
 /** Why an incoming message could not be turned into a known, valid event. Stable codes, like zod issues. */
 export type DecodeErrorCode =
-  | 'invalid-json'
-  | 'invalid-envelope'
-  | 'unknown-event-type'
-  | 'unsupported-version'
-  | 'invalid-payload';
+  'invalid-json' | 'invalid-envelope' | 'unknown-event-type' | 'unsupported-version' | 'invalid-payload';
 
 /** One decoding failure: a code for machines, a message naming what and where for people. */
 export interface DecodeError {

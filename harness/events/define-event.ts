@@ -35,7 +35,9 @@ export function defineEvent<const T extends string, P extends z.ZodType>(
 ): EventDefinition<T, P> {
   const checked = definition.payload.safeParse(definition.example);
   if (!checked.success) {
-    throw new Error(`defineEvent(${definition.type}): example does not match its schema: ${checked.error.message}`);
+    throw new Error(
+      `defineEvent(${definition.type}): example does not match its schema: ${checked.error.message}`,
+    );
   }
   if (!/^\d+\.\d+$/.test(definition.version)) {
     throw new Error(`defineEvent(${definition.type}): version "${definition.version}" must be "major.minor"`);

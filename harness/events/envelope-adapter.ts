@@ -50,7 +50,9 @@ export function troupeEnvelopeAdapter(businessKeyField = 'orderId'): EnvelopeAda
         return undefined;
       }
       const key =
-        typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[businessKeyField] : undefined;
+        typeof payload === 'object' && payload !== null
+          ? (payload as Record<string, unknown>)[businessKeyField]
+          : undefined;
       return {
         eventId,
         eventType,

@@ -15,7 +15,8 @@ export interface Causation {
   readonly causationId: string;
 }
 
-export type DecodeResult<E> = { readonly ok: true; readonly event: E } | { readonly ok: false; readonly error: DecodeError };
+export type DecodeResult<E> =
+  { readonly ok: true; readonly event: E } | { readonly ok: false; readonly error: DecodeError };
 
 /**
  * A set of event definitions with decode (bytes → validated envelope) and create (payload → envelope).
@@ -29,7 +30,8 @@ export class EventCatalog<const D extends readonly EventDefinition[]> {
     this.definitions = definitions;
     const byType = new Map<string, EventDefinition>();
     for (const definition of definitions) {
-      if (byType.has(definition.type)) throw new Error(`EventCatalog: duplicate event type ${definition.type}`);
+      if (byType.has(definition.type))
+        throw new Error(`EventCatalog: duplicate event type ${definition.type}`);
       byType.set(definition.type, definition);
     }
     this.byType = byType;
@@ -43,7 +45,8 @@ export class EventCatalog<const D extends readonly EventDefinition[]> {
   /** The definition of `type`; throws naming the known types when it is not in the catalog. */
   require<T extends EventOf<D>['eventType']>(type: T): Extract<D[number], { type: T }> {
     const definition = this.byType.get(type);
-    if (!definition) throw new Error(`Unknown event type "${type}". Known: ${[...this.byType.keys()].join(', ')}`);
+    if (!definition)
+      throw new Error(`Unknown event type "${type}". Known: ${[...this.byType.keys()].join(', ')}`);
     return definition as Extract<D[number], { type: T }>;
   }
 
@@ -60,7 +63,10 @@ export class EventCatalog<const D extends readonly EventDefinition[]> {
       try {
         value = JSON.parse(text);
       } catch (error) {
-        return fail({ code: 'invalid-json', message: `Message body is not JSON: ${(error as Error).message}` });
+        return fail({
+          code: 'invalid-json',
+          message: `Message body is not JSON: ${(error as Error).message}`,
+        });
       }
     }
     const envelope = envelopeSchema.safeParse(value);
@@ -148,7 +154,7 @@ function major(version: string): string {
 
 function readEventType(value: unknown): string | undefined {
   if (typeof value === 'object' && value !== null && 'eventType' in value) {
-    const type = (value as { eventType: unknown }).eventType;
+    const type = value.eventType;
     return typeof type === 'string' ? type : undefined;
   }
   return undefined;

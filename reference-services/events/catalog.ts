@@ -123,7 +123,13 @@ export const InventoryReservationFailed = defineEvent({
     paymentId: z.uuid(),
     amount: money,
     shortages: z
-      .array(z.object({ sku: z.string(), requested: z.number().int().positive(), available: z.number().int().nonnegative() }))
+      .array(
+        z.object({
+          sku: z.string(),
+          requested: z.number().int().positive(),
+          available: z.number().int().nonnegative(),
+        }),
+      )
       .min(1),
   }),
   example: {
@@ -156,7 +162,12 @@ export const PaymentRefundFailed = defineEvent({
   routingKey: 'payments.payment.refund-failed',
   description: 'The refund was refused by the gateway; a person must look at the order. No retry loop.',
   payload: z.object({ orderId: z.uuid(), paymentId: z.uuid(), amount: money, reason: z.string().min(1) }),
-  example: { orderId: exampleOrderId, paymentId: examplePaymentId, amount: exampleTotal, reason: 'gateway refused refund' },
+  example: {
+    orderId: exampleOrderId,
+    paymentId: examplePaymentId,
+    amount: exampleTotal,
+    reason: 'gateway refused refund',
+  },
 });
 
 export const OrderCancelled = defineEvent({
@@ -248,4 +259,8 @@ export type ShopEvent = EventOf<typeof shopCatalog.definitions>;
 export type ShopEventType = ShopEvent['eventType'];
 
 /** Events that end a flow: exactly one per order. */
-export const terminalEventTypes: readonly ShopEventType[] = ['ShipmentScheduled', 'OrderCancelled', 'OrderNeedsAttention'];
+export const terminalEventTypes: readonly ShopEventType[] = [
+  'ShipmentScheduled',
+  'OrderCancelled',
+  'OrderNeedsAttention',
+];
