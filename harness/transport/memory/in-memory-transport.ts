@@ -1,0 +1,590 @@
+import {
+  matchesRoutingKey,
+  type ConsumeOptions,
+  type Delivery,
+  type DeliveryHandler,
+  type DeliveryOutcome,
+  type OutgoingMessage,
+  type QueueSpec,
+  type Subscription,
+  type Topology,
+  type Transport,
+} from '../transport';
+import { InMemoryTransportError } from './in-memory-transport-error';
+
+/**
+ * How deliveries happen. `auto`: each queue is dispatched in FIFO order to its consumers (round robin, bounded by
+ * prefetch) on `setImmediate` turns — for demos and simulated scenarios. `stepped`: nothing is delivered on its
+ * own; a simulator lists `pending()` messages and decides which to `deliver`, `duplicate`, hold back or redeliver.
+ */
+export type DriveMode = 'auto' | 'stepped';
+
+export interface InMemoryTransportOptions {
+  /** Default `auto`. */
+  readonly drive?: DriveMode;
+  /** Called for every transport event, synchronously and in order (timelines, debugging). */
+  readonly onEvent?: (event: TransportEvent) => void;
+  /** Called when a handler throws; the delivery is requeued (rabbitmq-client's default). */
+  readonly onHandlerError?: (error: unknown, delivery: Delivery) => void;
+}
+
+/** A message waiting in a queue, as the stepped-mode simulator sees it. `id` is stable and deterministic. */
+export interface PendingMessage {
+  readonly id: number;
+  readonly queue: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly messageId?: string;
+  readonly correlationId?: string;
+  readonly type?: string;
+  readonly redelivered: boolean;
+  /** The pending message this one was copied from by `duplicate`. */
+  readonly duplicateOf?: number;
+}
+
+/**
+ * What happened to a stepped delivery. `ack-lost`: the handler ran, but the ack never reached the broker (consumer
+ * crashed before acking, connection cut): the message is back in the queue, flagged redelivered.
+ */
+export interface DeliveryStep {
+  readonly id: number;
+  readonly outcome: DeliveryOutcome;
+  readonly settled: 'acked' | 'requeued' | 'dead-lettered' | 'dropped' | 'ack-lost';
+  /** Set when the handler threw (the delivery was requeued). */
+  readonly error?: unknown;
+}
+
+export interface DeliverOptions {
+  /** `settle` (default) applies the handler's outcome; `lose` drops the ack: the message is redelivered later. */
+  readonly ack?: 'settle' | 'lose';
+}
+
+/** Something the transport did; `onEvent` receives these in order. */
+export type TransportEvent =
+  | {
+      readonly kind: 'published';
+      readonly exchange: string;
+      readonly routingKey: string;
+      readonly queues: readonly string[];
+      readonly messageIds: readonly number[];
+    }
+  | {
+      readonly kind: 'delivered';
+      readonly id: number;
+      readonly queue: string;
+      readonly deliveryTag: number;
+      readonly redelivered: boolean;
+    }
+  | {
+      readonly kind: 'settled';
+      readonly id: number;
+      readonly queue: string;
+      readonly settled: DeliveryStep['settled'];
+    }
+  | { readonly kind: 'duplicated'; readonly id: number; readonly copies: readonly number[] };
+
+/** Counters, for tests and benches. */
+export interface InMemoryTransportStats {
+  readonly published: number;
+  readonly delivered: number;
+  readonly acked: number;
+  readonly requeued: number;
+  readonly deadLettered: number;
+  /** Unroutable publishes and rejects from queues without a dead-letter exchange. */
+  readonly dropped: number;
+  readonly ackLost: number;
+}
+
+interface StoredMessage {
+  readonly id: number;
+  readonly exchange: string;
+  readonly message: OutgoingMessage & { readonly headers: Readonly<Record<string, unknown>> };
+  readonly redelivered: boolean;
+  readonly duplicateOf?: number;
+}
+
+interface ConsumerState {
+  readonly handler: DeliveryHandler;
+  readonly prefetch: number;
+  inFlight: number;
+  closed: boolean;
+  drained: (() => void)[];
+}
+
+interface QueueState {
+  readonly spec: QueueSpec;
+  /** Bound (exchange, pattern) pairs. */
+  readonly bindings: { exchange: string; pattern: string }[];
+  ready: StoredMessage[];
+  consumers: ConsumerState[];
+  nextConsumer: number;
+}
+
+type ExchangeType = Topology['exchanges'][number]['type'];
+
+/**
+ * A deterministic in-memory `Transport`: topic/direct/fanout exchanges, queues and bindings, the default exchange
+ * (`''` routes to the queue named by the routing key), reject → dead-letter exchange (with `x-death` headers),
+ * requeue → redelivered, prefetch, and trivially immediate publisher confirms. No randomness and no clock inside:
+ * the same calls produce the same deliveries in the same order.
+ */
+export class InMemoryTransport implements Transport {
+  readonly drive: DriveMode;
+  private readonly exchanges = new Map<string, ExchangeType>();
+  private readonly queues = new Map<string, QueueState>();
+  private readonly onEvent: ((event: TransportEvent) => void) | undefined;
+  private readonly onHandlerError: ((error: unknown, delivery: Delivery) => void) | undefined;
+  private nextMessageId = 1;
+  private nextDeliveryTag = 1;
+  private inFlight = 0;
+  private pumpScheduled = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counters = {
+    published: 0,
+    delivered: 0,
+    acked: 0,
+    requeued: 0,
+    deadLettered: 0,
+    dropped: 0,
+    ackLost: 0,
+  };
+
+  constructor(options: InMemoryTransportOptions = {}) {
+    this.drive = options.drive ?? 'auto';
+    this.onEvent = options.onEvent;
+    this.onHandlerError = options.onHandlerError;
+  }
+
+  /** Declares exchanges, then queues and their bindings. Idempotent; a conflicting redeclaration fails. */
+  declare(topology: Topology): Promise<void> {
+    try {
+      this.assertOpen('declare');
+      for (const exchange of topology.exchanges) {
+        const existing = this.exchanges.get(exchange.name);
+        if (existing !== undefined && existing !== exchange.type) {
+          throw new InMemoryTransportError(
+            'precondition-failed',
+            `Exchange "${exchange.name}" exists as ${existing}, cannot redeclare it as ${exchange.type}`,
+          );
+        }
+        this.exchanges.set(exchange.name, exchange.type);
+      }
+      for (const queue of topology.queues) this.declareQueue(queue);
+      return Promise.resolve();
+    } catch (error) {
+      return rejected(error);
+    }
+  }
+
+  /** Routes the message to every bound queue; resolves at once (the confirm is trivial in memory). */
+  publish(exchange: string, message: OutgoingMessage): Promise<void> {
+    try {
+      this.assertOpen('publish');
+      this.route(exchange, { ...message, headers: message.headers ?? {} }, false);
+      return Promise.resolve();
+    } catch (error) {
+      return rejected(error);
+    }
+  }
+
+  consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions = {}): Promise<Subscription> {
+    try {
+      this.assertOpen('consume');
+      const state = this.requireQueue(queue, 'consume');
+      const prefetch = options.prefetch ?? 1;
+      if (!Number.isInteger(prefetch) || prefetch < 1) {
+        throw new InMemoryTransportError(
+          'precondition-failed',
+          `consume("${queue}"): prefetch must be a positive integer, got ${String(prefetch)}`,
+        );
+      }
+      const consumer: ConsumerState = { handler, prefetch, inFlight: 0, closed: false, drained: [] };
+      state.consumers.push(consumer);
+      this.schedulePump();
+      return Promise.resolve({ close: () => this.closeConsumer(queue, state, consumer) });
+    } catch (error) {
+      return rejected(error);
+    }
+  }
+
+  /** Stops every consumer (waiting for running handlers) and refuses further calls. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const closing: Promise<void>[] = [];
+    for (const [name, state] of this.queues) {
+      for (const consumer of [...state.consumers]) closing.push(this.closeConsumer(name, state, consumer));
+    }
+    await Promise.all(closing);
+    this.resolveIdle();
+  }
+
+  // ---- auto mode -------------------------------------------------------------------------------------------
+
+  /**
+   * Resolves once nothing is in flight and no queue with a consumer holds a ready message (auto mode). Work a
+   * handler starts outside the transport (timers, relays) is not seen: wait for that separately.
+   */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // ---- stepped mode ----------------------------------------------------------------------------------------
+
+  /** Messages waiting for delivery, queue by queue in declaration order, each queue in FIFO order. */
+  pending(queue?: string): PendingMessage[] {
+    const result: PendingMessage[] = [];
+    for (const [name, state] of this.queues) {
+      if (queue !== undefined && name !== queue) continue;
+      for (const stored of state.ready) result.push(toPending(name, stored));
+    }
+    return result;
+  }
+
+  /** Number of ready messages, over all queues or in one. */
+  pendingCount(queue?: string): number {
+    if (queue !== undefined) return this.queues.get(queue)?.ready.length ?? 0;
+    let count = 0;
+    for (const state of this.queues.values()) count += state.ready.length;
+    return count;
+  }
+
+  /** True when `queue` has at least one open consumer. */
+  hasConsumer(queue: string): boolean {
+    return (this.queues.get(queue)?.consumers.length ?? 0) > 0;
+  }
+
+  /**
+   * Delivers pending message `id` to its queue's next consumer and runs the handler (stepped mode). With
+   * `ack: 'lose'` the handler's outcome is discarded and the message goes back to the head of its queue as
+   * redelivered — a crash after the handler ran but before the ack.
+   */
+  deliver(id: number, options: DeliverOptions = {}): Promise<DeliveryStep> {
+    try {
+      this.assertOpen('deliver');
+      if (this.drive !== 'stepped') {
+        throw new InMemoryTransportError('wrong-mode', `deliver(${id}) needs drive: 'stepped'`);
+      }
+      const { name, state, index } = this.locate(id, 'deliver');
+      const consumer = this.nextConsumer(state, false);
+      if (!consumer) {
+        throw new InMemoryTransportError('no-consumer', `deliver(${id}): queue "${name}" has no consumer`);
+      }
+      const [stored] = state.ready.splice(index, 1);
+      return this.run(name, state, consumer, stored as StoredMessage, options.ack ?? 'settle');
+    } catch (error) {
+      return rejected(error);
+    }
+  }
+
+  /**
+   * Adds `copies` copies of pending message `id` to the end of its queue (same body, ids and headers — what a
+   * publisher retry or a broker-side duplicate looks like). Returns the copies.
+   */
+  duplicate(id: number, copies = 1): PendingMessage[] {
+    this.assertOpen('duplicate');
+    const { name, state, index } = this.locate(id, 'duplicate');
+    const original = state.ready[index] as StoredMessage;
+    const made: PendingMessage[] = [];
+    for (let i = 0; i < copies; i++) {
+      const copy: StoredMessage = { ...original, id: this.nextMessageId++, duplicateOf: original.id };
+      state.ready.push(copy);
+      made.push(toPending(name, copy));
+    }
+    this.onEvent?.({ kind: 'duplicated', id, copies: made.map((m) => m.id) });
+    this.schedulePump();
+    return made;
+  }
+
+  /** Counters since construction. */
+  stats(): InMemoryTransportStats {
+    return { ...this.counters };
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  private declareQueue(queue: QueueSpec & { readonly exchange: string }): void {
+    if (!this.exchanges.has(queue.exchange) && queue.exchange !== '') {
+      throw new InMemoryTransportError(
+        'exchange-not-found',
+        `Queue "${queue.name}" binds to exchange "${queue.exchange}", which is not declared`,
+      );
+    }
+    let state = this.queues.get(queue.name);
+    if (state) {
+      const a = state.spec;
+      if (
+        a.deadLetterExchange !== queue.deadLetterExchange ||
+        (a.kind ?? 'quorum') !== (queue.kind ?? 'quorum') ||
+        (a.exclusive ?? false) !== (queue.exclusive ?? false)
+      ) {
+        throw new InMemoryTransportError(
+          'precondition-failed',
+          `Queue "${queue.name}" is already declared with other arguments (dead-letter exchange, kind or exclusive)`,
+        );
+      }
+    } else {
+      state = { spec: queue, bindings: [], ready: [], consumers: [], nextConsumer: 0 };
+      this.queues.set(queue.name, state);
+    }
+    for (const pattern of queue.bindings) {
+      if (!state.bindings.some((b) => b.exchange === queue.exchange && b.pattern === pattern)) {
+        state.bindings.push({ exchange: queue.exchange, pattern });
+      }
+    }
+  }
+
+  private route(exchange: string, message: StoredMessage['message'], deadLettered: boolean): string[] {
+    const targets: string[] = [];
+    if (exchange === '') {
+      if (this.queues.has(message.routingKey)) targets.push(message.routingKey);
+    } else {
+      const type = this.exchanges.get(exchange);
+      if (type === undefined) {
+        throw new InMemoryTransportError(
+          'exchange-not-found',
+          `Cannot publish to exchange "${exchange}": not declared (routing key "${message.routingKey}")`,
+        );
+      }
+      for (const [name, state] of this.queues) {
+        const bound = state.bindings.some(
+          (b) =>
+            b.exchange === exchange &&
+            (type === 'fanout' ||
+              (type === 'direct'
+                ? b.pattern === message.routingKey
+                : matchesRoutingKey(b.pattern, message.routingKey))),
+        );
+        if (bound) targets.push(name);
+      }
+    }
+    const ids: number[] = [];
+    for (const name of targets) {
+      const id = this.nextMessageId++;
+      ids.push(id);
+      (this.queues.get(name) as QueueState).ready.push({ id, exchange, message, redelivered: false });
+    }
+    if (!deadLettered) this.counters.published++;
+    if (targets.length === 0) this.counters.dropped++;
+    this.onEvent?.({
+      kind: 'published',
+      exchange,
+      routingKey: message.routingKey,
+      queues: targets,
+      messageIds: ids,
+    });
+    this.schedulePump();
+    return targets;
+  }
+
+  private async run(
+    queue: string,
+    state: QueueState,
+    consumer: ConsumerState,
+    stored: StoredMessage,
+    ack: 'settle' | 'lose',
+  ): Promise<DeliveryStep> {
+    const delivery: Delivery = {
+      ...stored.message,
+      exchange: stored.exchange,
+      queue,
+      deliveryTag: this.nextDeliveryTag++,
+      redelivered: stored.redelivered,
+    };
+    consumer.inFlight++;
+    this.inFlight++;
+    this.counters.delivered++;
+    this.onEvent?.({
+      kind: 'delivered',
+      id: stored.id,
+      queue,
+      deliveryTag: delivery.deliveryTag,
+      redelivered: stored.redelivered,
+    });
+    let outcome: DeliveryOutcome;
+    let error: unknown;
+    let threw = false;
+    try {
+      outcome = await consumer.handler(delivery);
+    } catch (caught) {
+      threw = true;
+      error = caught;
+      outcome = 'requeue';
+      this.onHandlerError?.(caught, delivery);
+    }
+    consumer.inFlight--;
+    this.inFlight--;
+    const settled = ack === 'lose' ? this.loseAck(state, stored) : this.settle(queue, state, stored, outcome);
+    this.onEvent?.({ kind: 'settled', id: stored.id, queue, settled });
+    if (consumer.inFlight === 0 && consumer.drained.length > 0) {
+      const waiters = consumer.drained;
+      consumer.drained = [];
+      for (const resolve of waiters) resolve();
+    }
+    this.schedulePump();
+    this.resolveIdle();
+    return threw ? { id: stored.id, outcome, settled, error } : { id: stored.id, outcome, settled };
+  }
+
+  private loseAck(state: QueueState, stored: StoredMessage): DeliveryStep['settled'] {
+    this.counters.ackLost++;
+    // An unacked message goes back where it was, at the head, flagged as redelivered.
+    state.ready.unshift({ ...stored, redelivered: true });
+    return 'ack-lost';
+  }
+
+  private settle(
+    queue: string,
+    state: QueueState,
+    stored: StoredMessage,
+    outcome: DeliveryOutcome,
+  ): DeliveryStep['settled'] {
+    if (outcome === 'ack') {
+      this.counters.acked++;
+      return 'acked';
+    }
+    if (outcome === 'requeue') {
+      this.counters.requeued++;
+      state.ready.unshift({ ...stored, redelivered: true });
+      return 'requeued';
+    }
+    const dlx = state.spec.deadLetterExchange;
+    if (dlx === undefined || (!this.exchanges.has(dlx) && dlx !== '')) {
+      this.counters.dropped++;
+      return 'dropped';
+    }
+    this.counters.deadLettered++;
+    const previous = stored.message.headers['x-death'];
+    const deaths = Array.isArray(previous) ? (previous as unknown[]) : [];
+    const death = {
+      count: 1,
+      reason: 'rejected',
+      queue,
+      exchange: stored.exchange,
+      'routing-keys': [stored.message.routingKey],
+    };
+    const headers: Record<string, unknown> = {
+      ...stored.message.headers,
+      'x-death': [death, ...deaths],
+      'x-first-death-queue': stored.message.headers['x-first-death-queue'] ?? queue,
+      'x-first-death-reason': stored.message.headers['x-first-death-reason'] ?? 'rejected',
+      'x-first-death-exchange': stored.message.headers['x-first-death-exchange'] ?? stored.exchange,
+    };
+    this.route(dlx, { ...stored.message, headers }, true);
+    return 'dead-lettered';
+  }
+
+  private nextConsumer(state: QueueState, respectPrefetch: boolean): ConsumerState | undefined {
+    const count = state.consumers.length;
+    for (let i = 0; i < count; i++) {
+      const index = (state.nextConsumer + i) % count;
+      const consumer = state.consumers[index] as ConsumerState;
+      if (!respectPrefetch || consumer.inFlight < consumer.prefetch) {
+        state.nextConsumer = (index + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  private schedulePump(): void {
+    if (this.drive !== 'auto' || this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    // setImmediate, not a microtask: a handler that always requeues must not starve I/O and timers.
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.closed) return;
+    for (const [name, state] of this.queues) {
+      while (state.ready.length > 0) {
+        const consumer = this.nextConsumer(state, true);
+        if (!consumer) break;
+        const stored = state.ready.shift() as StoredMessage;
+        void this.run(name, state, consumer, stored, 'settle');
+      }
+    }
+    this.resolveIdle();
+  }
+
+  private isIdle(): boolean {
+    if (this.closed) return true;
+    if (this.inFlight > 0 || this.pumpScheduled) return false;
+    if (this.drive === 'stepped') return true;
+    for (const state of this.queues.values()) {
+      if (state.ready.length > 0 && state.consumers.length > 0) return false;
+    }
+    return true;
+  }
+
+  private resolveIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private async closeConsumer(name: string, state: QueueState, consumer: ConsumerState): Promise<void> {
+    if (consumer.closed) return;
+    consumer.closed = true;
+    state.consumers = state.consumers.filter((c) => c !== consumer);
+    state.nextConsumer = 0;
+    if (consumer.inFlight > 0) await new Promise<void>((resolve) => consumer.drained.push(resolve));
+    if (state.spec.exclusive && state.consumers.length === 0) this.queues.delete(name);
+    this.resolveIdle();
+  }
+
+  private locate(id: number, operation: string): { name: string; state: QueueState; index: number } {
+    for (const [name, state] of this.queues) {
+      const index = state.ready.findIndex((m) => m.id === id);
+      if (index >= 0) return { name, state, index };
+    }
+    throw new InMemoryTransportError(
+      'unknown-delivery',
+      `${operation}(${id}): no pending message with that id (already delivered, or never existed)`,
+    );
+  }
+
+  private requireQueue(queue: string, operation: string): QueueState {
+    const state = this.queues.get(queue);
+    if (!state) {
+      throw new InMemoryTransportError(
+        'queue-not-found',
+        `${operation}: queue "${queue}" is not declared (known: ${[...this.queues.keys()].join(', ') || 'none'})`,
+      );
+    }
+    return state;
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed)
+      throw new InMemoryTransportError('transport-closed', `${operation}: transport is closed`);
+  }
+}
+
+function toPending(queue: string, stored: StoredMessage): PendingMessage {
+  const { message } = stored;
+  return {
+    id: stored.id,
+    queue,
+    exchange: stored.exchange,
+    routingKey: message.routingKey,
+    body: message.body,
+    headers: message.headers,
+    ...(message.messageId !== undefined ? { messageId: message.messageId } : {}),
+    ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+    ...(message.type !== undefined ? { type: message.type } : {}),
+    redelivered: stored.redelivered,
+    ...(stored.duplicateOf !== undefined ? { duplicateOf: stored.duplicateOf } : {}),
+  };
+}
+
+/** A rejected promise from a synchronous failure, so port methods never throw synchronously. */
+function rejected(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+}
