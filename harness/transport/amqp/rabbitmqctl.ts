@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { AmqpTransportError } from './amqp-transport-error';
+
+/** One broker connection as listed by `rabbitmqctl list_connections pid client_properties`. */
+export interface BrokerConnection {
+  /** Erlang pid, the only handle `rabbitmqctl close_connection` accepts. */
+  readonly pid: string;
+  /** The client's `connection_name` property, when it set one. */
+  readonly name: string | undefined;
+}
+
+/** Runs a command and returns its stdout; injectable so parsing is testable without a broker. */
+export type CommandRunner = (command: string, args: readonly string[]) => Promise<string>;
+
+/** Runs a real `rabbitmqctl` (on PATH, or `RABBITMQCTL`). */
+export const execRabbitmqctl: CommandRunner = (command, args) =>
+  new Promise((resolve, reject) => {
+    execFile(command, [...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(
+          new AmqpTransportError(
+            'rabbitmqctl-failed',
+            `${command} ${args.join(' ')} failed: ${stderr.trim() || error.message}`,
+            { cause: error },
+          ),
+        );
+      } else {
+        resolve(stdout);
+      }
+    });
+  });
+
+export interface RabbitmqctlOptions {
+  /** The rabbitmqctl executable. Default: `RABBITMQCTL` env var, else `rabbitmqctl`. */
+  readonly command?: string;
+  readonly run?: CommandRunner;
+}
+
+const PID = /^<[^>\s]+>$/;
+// The plain formatter prints client properties as an Erlang-ish term: {"connection_name","the-name"}.
+const NAME_PROPERTY = /\{"connection_name","([^"]*)"\}/;
+
+/** Parses `rabbitmqctl -q list_connections pid client_properties` output (tab separated, header optional). */
+export function parseConnectionList(output: string): BrokerConnection[] {
+  const connections: BrokerConnection[] = [];
+  for (const line of output.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const pid = line.slice(0, tab).trim();
+    if (!PID.test(pid)) continue; // header line or noise
+    connections.push({ pid, name: NAME_PROPERTY.exec(line.slice(tab + 1))?.[1] });
+  }
+  return connections;
+}
+
+function resolve(options: RabbitmqctlOptions): { command: string; run: CommandRunner } {
+  return {
+    command: options.command ?? process.env['RABBITMQCTL'] ?? 'rabbitmqctl',
+    run: options.run ?? execRabbitmqctl,
+  };
+}
+
+/** Lists the broker's connections with their pid and connection name. */
+export async function listConnections(options: RabbitmqctlOptions = {}): Promise<BrokerConnection[]> {
+  const { command, run } = resolve(options);
+  return parseConnectionList(await run(command, ['-q', 'list_connections', 'pid', 'client_properties']));
+}
+
+/**
+ * Closes every broker connection whose `connection_name` is exactly `name` — and only those, so tests and chaos
+ * tools on a shared broker never disturb other clients. Returns how many were closed (0 when none matched).
+ * Used for fault injection: a rabbitmq-client connection closed this way reconnects by itself.
+ */
+export async function closeOwnConnections(
+  name: string,
+  reason = 'troupe fault injection',
+  options: RabbitmqctlOptions = {},
+): Promise<number> {
+  if (name.length === 0) {
+    throw new AmqpTransportError('rabbitmqctl-failed', 'closeOwnConnections: the connection name is empty');
+  }
+  const { command, run } = resolve(options);
+  const own = (await listConnections({ command, run })).filter((c) => c.name === name);
+  for (const connection of own) {
+    await run(command, ['-q', 'close_connection', connection.pid, reason]);
+  }
+  return own.length;
+}
