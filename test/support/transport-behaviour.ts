@@ -268,7 +268,9 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       await t.publish(exchange, message('orders.x', 'good'));
       await dead.count(1);
       await seen.count(2);
+      // The convention of harness/transport/dead-letter.ts: one DLQ per source queue, keyed by its name.
       expect(dead.deliveries[0]).toMatchObject({ messageId: 'bad', routingKey: queue('q') });
+      expect(Array.isArray(dead.deliveries[0]?.headers['x-death'])).toBe(true);
       expect(text(dead.deliveries[0]?.body ?? new Uint8Array())).toBe('bad');
     });
 
