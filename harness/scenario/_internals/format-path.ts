@@ -1,0 +1,9 @@
+/** `['when', 0, 'placeOrder', 'items']` → `when[0].placeOrder.items`. */
+export function formatSpecPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}

@@ -1,0 +1,55 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Where scenarios live by default, relative to the working directory. */
+export const defaultScenarioGlob = 'scenarios/**/*.scenario.yaml';
+
+/**
+ * Lists the spec files matching `pattern` (a file, a directory — every `*.scenario.yaml` under it — or a glob with
+ * `*`, `**` and `?`), sorted, relative to `cwd` as given. Node 20 has no `fs.glob`, hence this small walker.
+ */
+export async function findScenarioFiles(
+  pattern = defaultScenarioGlob,
+  cwd = process.cwd(),
+): Promise<string[]> {
+  const absolute = path.resolve(cwd, pattern);
+  const info = await stat(absolute).catch(() => undefined);
+  if (info?.isFile()) return [pattern];
+  if (info?.isDirectory()) return findScenarioFiles(path.join(pattern, '**/*.scenario.yaml'), cwd);
+
+  const segments = pattern.split(/[\\/]+/);
+  const firstWild = segments.findIndex((segment) => /[*?]/.test(segment));
+  if (firstWild < 0) return [];
+  const base = segments.slice(0, firstWild).join('/') || '.';
+  const matcher = globToRegExp(segments.slice(firstWild).join('/'));
+  const found: string[] = [];
+  await walk(path.resolve(cwd, base), '', (relative) => {
+    if (matcher.test(relative)) found.push(base === '.' ? relative : `${base}/${relative}`);
+  });
+  return found.sort();
+}
+
+async function walk(root: string, relative: string, visit: (relative: string) => void): Promise<void> {
+  const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const child = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) await walk(root, child, visit);
+    else if (entry.isFile()) visit(child);
+  }
+}
+
+function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let index = 0; index < glob.length; index++) {
+    const char = glob[index] ?? '';
+    if (char === '*' && glob[index + 1] === '*') {
+      // `**/` matches zero or more directories.
+      source += glob[index + 2] === '/' ? '(?:.*/)?' : '.*';
+      index += glob[index + 2] === '/' ? 2 : 1;
+    } else if (char === '*') source += '[^/]*';
+    else if (char === '?') source += '[^/]';
+    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
