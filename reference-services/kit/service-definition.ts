@@ -1,0 +1,42 @@
+import type { ShopEvent, ShopEventType } from '../events/catalog';
+import type { KnownBug } from './bugs';
+import type { StoreTx } from './store';
+
+/** The shop event of type `T`. */
+export type EventByType<T extends ShopEventType> = Extract<ShopEvent, { eventType: T }>;
+
+/** What a handler (or a command) gets: its transaction, time, ids, the bugs switched on, and `emit`. */
+export interface HandlerContext {
+  readonly service: string;
+  readonly tx: StoreTx;
+  /** Injected clock: never call `new Date()` in a handler. */
+  now(): Date;
+  /** Injected id generator: never generate ids any other way in a handler. */
+  newId(): string;
+  readonly bugs: ReadonlySet<KnownBug>;
+  /**
+   * Creates a validated event caused by the current message (or command) and writes it to the outbox in this
+   * transaction. The aggregate (for per-aggregate publication order) is the payload's `orderId`.
+   */
+  emit<T extends ShopEventType>(type: T, payload: EventByType<T>['payload']): EventByType<T>;
+}
+
+/** Handles one consumed event type inside the processor's transaction. Throwing rolls back and retries. */
+export type EventHandler<T extends ShopEventType> = (
+  event: EventByType<T>,
+  context: HandlerContext,
+) => Promise<void>;
+
+/** The event types a service consumes, each with its handler. */
+export type EventHandlers = { readonly [T in ShopEventType]?: EventHandler<T> };
+
+/** A service: its name (the inbox consumer and queue name) and what it consumes. */
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly handlers: EventHandlers;
+}
+
+/** The event types `service` consumes. */
+export function consumedEventTypes(service: ServiceDefinition): ShopEventType[] {
+  return (Object.keys(service.handlers) as ShopEventType[]).filter((type) => service.handlers[type]);
+}

@@ -1,0 +1,215 @@
+import { shopCatalog, type ShopEvent, type ShopEventType } from '../events/catalog';
+import type { KnownBug } from './bugs';
+import { SimulatedCrash, type CrashHook, type CrashPoint } from './crash-points';
+import type { DeadLetterReason } from './dead-letter';
+import { UnprocessableEventError } from './errors';
+import { randomIds, systemClock, type Clock, type IdGenerator } from './determinism';
+import { createHandlerContext, flushEmitted } from './handler-context';
+import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './retry-policy';
+import type { EventHandler, ServiceDefinition } from './service-definition';
+import type { Store } from './store';
+
+/** Options of a `ServiceProcessor`. */
+export interface ServiceProcessorOptions {
+  readonly service: ServiceDefinition;
+  readonly store: Store;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  /** Known bugs to switch on (those that concern other services are ignored). */
+  readonly bugs?: Iterable<KnownBug>;
+  /** Called at every crash point; throw `SimulatedCrash` to crash there. */
+  readonly crashHook?: CrashHook;
+  readonly retry?: RetryPolicy;
+}
+
+/** One message to process. */
+export interface ProcessInput {
+  readonly body: Uint8Array | string;
+  /** 1 for the first try; the caller counts tries of the same delivery. */
+  readonly attempt?: number;
+  /** With the `ack-before-commit` bug: called just before commit, when the buggy runtime acks. */
+  readonly onEarlyAck?: () => void;
+}
+
+/** What became of one message. */
+export type ProcessOutcome =
+  | {
+      readonly kind: 'ack';
+      readonly status: 'handled';
+      readonly event: ShopEvent;
+      /** Events written to the outbox in the same transaction. */
+      readonly emitted: readonly ShopEvent[];
+      readonly ackedEarly: boolean;
+    }
+  | {
+      readonly kind: 'ack';
+      readonly status: 'duplicate';
+      readonly event: ShopEvent;
+      readonly ackedEarly: boolean;
+    }
+  | {
+      /** The handler failed; try again after `delayMs` with `attempt + 1`. */
+      readonly kind: 'retry';
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly error: unknown;
+      readonly event: ShopEvent;
+      readonly ackedEarly: boolean;
+    }
+  | { readonly kind: 'reject'; readonly reason: DeadLetterReason; readonly ackedEarly: boolean }
+  | {
+      /** A `SimulatedCrash` was thrown at `point`; `ackedEarly` tells whether the delivery was already acked. */
+      readonly kind: 'crashed';
+      readonly point: CrashPoint;
+      readonly event: ShopEvent;
+      readonly ackedEarly: boolean;
+    };
+
+/** How the inbox is used: correct (in the transaction), the dedupe-after-commit bug, or skipped. */
+type InboxMode = 'in-transaction' | 'after-commit' | 'none';
+
+/**
+ * Transport-free processing of one message: bytes → decode → inbox → handler → outbox, all in one transaction.
+ * Never throws: bad input becomes `reject` with a reason, handler failures `retry` until the policy's last
+ * attempt, then `reject`. Deterministic given a deterministic store, clock and id generator.
+ */
+export class ServiceProcessor {
+  readonly service: ServiceDefinition;
+  readonly store: Store;
+  readonly bugs: ReadonlySet<KnownBug>;
+  readonly retry: RetryPolicy;
+  private readonly clock: Clock;
+  private readonly ids: IdGenerator;
+  private readonly crashHook: CrashHook | undefined;
+  private readonly inboxMode: InboxMode;
+
+  constructor(options: ServiceProcessorOptions) {
+    this.service = options.service;
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.ids = options.ids ?? randomIds;
+    this.bugs = new Set(options.bugs ?? []);
+    this.crashHook = options.crashHook;
+    this.retry = options.retry ?? defaultRetryPolicy;
+    this.inboxMode =
+      this.service.name === 'payments' && this.bugs.has('payment-not-idempotent')
+        ? 'none'
+        : this.service.name === 'inventory' && this.bugs.has('inventory-dedupe-after-commit')
+          ? 'after-commit'
+          : 'in-transaction';
+  }
+
+  /** Whether this service consumes `eventType`. */
+  consumes(eventType: string): boolean {
+    return Object.hasOwn(this.service.handlers, eventType);
+  }
+
+  async process(input: ProcessInput): Promise<ProcessOutcome> {
+    const attempt = input.attempt ?? 1;
+    const decoded = shopCatalog.decode(input.body);
+    if (!decoded.ok) return { kind: 'reject', reason: decoded.error, ackedEarly: false };
+    const event = decoded.event;
+    const handler = this.service.handlers[event.eventType] as EventHandler<ShopEventType> | undefined;
+    if (!handler) {
+      return {
+        kind: 'reject',
+        reason: {
+          code: 'unhandled-event-type',
+          message: `${this.service.name} does not consume ${event.eventType} (event ${event.eventId})`,
+          eventType: event.eventType,
+          eventId: event.eventId,
+        },
+        ackedEarly: false,
+      };
+    }
+    const consumer = this.service.name;
+    const earlyAck = this.bugs.has('ack-before-commit');
+    let ackedEarly = false;
+    try {
+      this.crash('after-decode', event.eventId);
+      const emitted: ShopEvent[] = [];
+      const handled = await this.store.transaction(async (tx) => {
+        if (this.inboxMode === 'in-transaction') {
+          if (!(await tx.markProcessed(consumer, event.eventId))) return false;
+        } else if (this.inboxMode === 'after-commit') {
+          if (await tx.hasProcessed(consumer, event.eventId)) return false;
+        }
+        const context = createHandlerContext({
+          service: consumer,
+          tx,
+          clock: this.clock,
+          ids: this.ids,
+          bugs: this.bugs,
+          causation: { correlationId: event.correlationId, causationId: event.eventId },
+          emitted,
+        });
+        await handler(event, context);
+        await flushEmitted(tx, emitted);
+        if (earlyAck && !ackedEarly) {
+          ackedEarly = true;
+          input.onEarlyAck?.();
+        }
+        this.crash('after-handle-before-commit', event.eventId);
+        return true;
+      });
+      if (!handled) {
+        this.crash('after-commit-before-ack', event.eventId);
+        return { kind: 'ack', status: 'duplicate', event, ackedEarly };
+      }
+      if (this.inboxMode === 'after-commit') {
+        this.crash('after-commit-before-dedupe', event.eventId);
+        await this.store.transaction((tx) => tx.markProcessed(consumer, event.eventId));
+      }
+      this.crash('after-commit-before-ack', event.eventId);
+      return { kind: 'ack', status: 'handled', event, emitted, ackedEarly };
+    } catch (error) {
+      if (error instanceof SimulatedCrash) return { kind: 'crashed', point: error.point, event, ackedEarly };
+      if (error instanceof UnprocessableEventError) {
+        return {
+          kind: 'reject',
+          reason: {
+            code: 'unprocessable-event',
+            message: `${consumer} cannot process ${event.eventType} ${event.eventId}: ${error.message}`,
+            eventType: event.eventType,
+            eventId: event.eventId,
+            attempts: attempt,
+          },
+          ackedEarly,
+        };
+      }
+      if (attempt < this.retry.maxAttempts) {
+        return {
+          kind: 'retry',
+          attempt,
+          delayMs: backoffDelay(this.retry, attempt),
+          error,
+          event,
+          ackedEarly,
+        };
+      }
+      return {
+        kind: 'reject',
+        reason: {
+          code: 'handler-failed',
+          message: `${consumer} failed ${attempt} time(s) on ${event.eventType} ${event.eventId}: ${describe(error)}`,
+          eventType: event.eventType,
+          eventId: event.eventId,
+          attempts: attempt,
+        },
+        ackedEarly,
+      };
+    }
+  }
+
+  private crash(point: CrashPoint, eventId: string): void {
+    this.crashHook?.(point, { service: this.service.name, eventId });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,167 @@
+import { SimulatedCrash, type CrashPoint } from '../../../reference-services/kit/crash-points';
+import type { KnownBug } from '../../../reference-services/kit/bugs';
+import { consumersOf } from '../../../reference-services/services';
+import { readShopState } from '../../../reference-services/shop-state';
+import { customers, drain, items, memoryShop, processWithRetries, types } from './shop-fixture';
+
+/** Crashes once at `point` for the first message of `service` that reaches it. */
+function crashOnceAt(service: string, point: CrashPoint) {
+  let crashed = false;
+  return (reached: CrashPoint, info: { readonly service: string }) => {
+    if (!crashed && reached === point && info.service === service) {
+      crashed = true;
+      throw new SimulatedCrash(point);
+    }
+  };
+}
+
+describe('idempotent consumers (inbox) on the MemoryStore', () => {
+  it.each([
+    ['happy', {}, 'BOOK-001', 1],
+    ['declined', { declines: [{ customerId: customers.ada, reason: 'declined' as const }] }, 'BOOK-001', 1],
+    ['out of stock', {}, 'PEN-002', 5],
+    ['refund failed', { refundFailures: [{ reason: 'no' }] }, 'PEN-002', 5],
+  ])(
+    'every consumed event of the %s path delivered twice changes nothing',
+    async (_name, rules, sku, qty) => {
+      const once = await memoryShop({ gatewayRules: rules });
+      await once.placeOrder({ customerId: customers.ada, items: items(sku, qty) });
+      const single = await drain(once);
+      const twice = await memoryShop({ gatewayRules: rules });
+      await twice.placeOrder({ customerId: customers.ada, items: items(sku, qty) });
+      const doubled = await drain(twice, { duplicate: true });
+      // Same deterministic ids: identical events and identical state.
+      expect(doubled.events).toEqual(single.events);
+      expect(await readShopState(twice.store)).toEqual(await readShopState(once.store));
+      const duplicates = doubled.processed.filter(
+        (p) => p.outcome.kind === 'ack' && p.outcome.status === 'duplicate',
+      );
+      const deliveries = single.events.reduce((sum, event) => sum + consumersOf(event.eventType).length, 0);
+      expect(duplicates).toHaveLength(deliveries);
+    },
+  );
+
+  it('the gateway never charges twice when the payments transaction fails after the charge', async () => {
+    const shop = await memoryShop();
+    const { orderId } = await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) });
+    const [placed] = await shop.store.outbox();
+    // Let the gateway charge, then fail the payments commit twice: the message is retried.
+    shop.store.failNextCommits(2);
+    const first = await shop.processors.payments.process({ body: placed?.body ?? '', attempt: 1 });
+    expect(first).toMatchObject({ kind: 'retry', attempt: 1, delayMs: 10 });
+    const second = await shop.processors.payments.process({ body: placed?.body ?? '', attempt: 2 });
+    expect(second).toMatchObject({ kind: 'retry', attempt: 2, delayMs: 20 });
+    const third = await shop.processors.payments.process({ body: placed?.body ?? '', attempt: 3 });
+    expect(third).toMatchObject({ kind: 'ack', status: 'handled' });
+    const state = await readShopState(shop.store, orderId);
+    expect(state.charges).toHaveLength(1);
+    expect(state.payments).toHaveLength(1);
+    // The committed PaymentCompleted names the gateway's first charge.
+    expect(state.payments[0]?.paymentId).toBe(state.charges[0]?.chargeId);
+  });
+
+  it('a crash after commit and before ack: the redelivery is absorbed as a duplicate', async () => {
+    const shop = await memoryShop({ crashHook: crashOnceAt('inventory', 'after-commit-before-ack') });
+    await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 3) });
+    const { processed } = await drain(shop);
+    const crash = processed.find((p) => p.outcome.kind === 'crashed');
+    expect(crash?.outcome).toMatchObject({
+      kind: 'crashed',
+      point: 'after-commit-before-ack',
+      ackedEarly: false,
+    });
+    const redelivery = await processWithRetries(shop, 'inventory', crash?.body ?? '');
+    expect(redelivery).toMatchObject({ kind: 'ack', status: 'duplicate' });
+    expect((await readShopState(shop.store)).stock.find((row) => row.sku === 'BOOK-001')?.available).toBe(7);
+  });
+
+  it('a crash inside the transaction rolls back; the redelivery then does the work once', async () => {
+    const shop = await memoryShop({ crashHook: crashOnceAt('inventory', 'after-handle-before-commit') });
+    await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 3) });
+    const first = await drain(shop);
+    expect(types(first.events)).toEqual(['OrderPlaced', 'PaymentCompleted']);
+    const crash = first.processed.find((p) => p.outcome.kind === 'crashed');
+    expect(await processWithRetries(shop, 'inventory', crash?.body ?? '')).toMatchObject({
+      status: 'handled',
+    });
+    const rest = await drain(shop);
+    expect(types(rest.events)).toEqual(['InventoryReserved', 'ShipmentScheduled', 'CustomerNotified']);
+  });
+
+  describe('known bugs (off by default) are real and detectable', () => {
+    async function run(bugs: KnownBug[], crashHook?: ReturnType<typeof crashOnceAt>) {
+      const shop = await memoryShop({ bugs, ...(crashHook ? { crashHook } : {}) });
+      const { orderId } = await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) });
+      return { shop, orderId };
+    }
+
+    it('payment-not-idempotent: a duplicate OrderPlaced charges twice', async () => {
+      const { shop, orderId } = await run(['payment-not-idempotent']);
+      await drain(shop, { duplicate: true });
+      const state = await readShopState(shop.store, orderId);
+      expect(state.charges.filter((charge) => charge.status === 'approved')).toHaveLength(2);
+      // Without the bug the same schedule charges once.
+      const { shop: fixed, orderId: fixedId } = await run([]);
+      await drain(fixed, { duplicate: true });
+      expect((await readShopState(fixed.store, fixedId)).charges).toHaveLength(1);
+    });
+
+    it('inventory-dedupe-after-commit: a crash between commit and dedupe reserves twice', async () => {
+      const { shop } = await run(
+        ['inventory-dedupe-after-commit'],
+        crashOnceAt('inventory', 'after-commit-before-dedupe'),
+      );
+      const { processed } = await drain(shop);
+      const crash = processed.find((p) => p.outcome.kind === 'crashed');
+      expect(crash?.outcome).toMatchObject({ point: 'after-commit-before-dedupe' });
+      expect(await processWithRetries(shop, 'inventory', crash?.body ?? '')).toMatchObject({
+        status: 'handled',
+      });
+      await drain(shop);
+      expect((await readShopState(shop.store)).shipments).toHaveLength(2);
+      expect((await readShopState(shop.store)).stock.find((row) => row.sku === 'BOOK-001')?.available).toBe(
+        8,
+      );
+    });
+
+    it('ack-before-commit: the delivery is acked before a crash inside the transaction, so it is lost', async () => {
+      const { shop } = await run(
+        ['ack-before-commit'],
+        crashOnceAt('payments', 'after-handle-before-commit'),
+      );
+      const [placed] = await shop.store.outbox();
+      let acked = 0;
+      const outcome = await shop.processors.payments.process({
+        body: placed?.body ?? '',
+        onEarlyAck: () => acked++,
+      });
+      expect(acked).toBe(1);
+      expect(outcome).toMatchObject({ kind: 'crashed', ackedEarly: true });
+      expect(await shop.store.outbox()).toHaveLength(1);
+    });
+
+    it('with no bugs, the same crash leaves the delivery unacked', async () => {
+      const { shop } = await run([], crashOnceAt('payments', 'after-handle-before-commit'));
+      const [placed] = await shop.store.outbox();
+      let acked = 0;
+      const outcome = await shop.processors.payments.process({
+        body: placed?.body ?? '',
+        onEarlyAck: () => acked++,
+      });
+      expect(acked).toBe(0);
+      expect(outcome).toMatchObject({ kind: 'crashed', ackedEarly: false });
+    });
+  });
+
+  it('is deterministic: the same seed gives byte-identical outboxes', async () => {
+    const bodies = async (seed: number) => {
+      const shop = await memoryShop({ seed });
+      await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) });
+      await shop.placeOrder({ customerId: customers.bob, items: items('PEN-002', 9) });
+      await drain(shop);
+      return (await shop.store.outbox()).map((row) => row.body);
+    };
+    expect(await bodies(7)).toEqual(await bodies(7));
+    expect(await bodies(7)).not.toEqual(await bodies(8));
+  });
+});
