@@ -69,6 +69,9 @@ export type TransportEvent =
       readonly routingKey: string;
       readonly queues: readonly string[];
       readonly messageIds: readonly number[];
+      /** The message as published (headers defaulted to `{}`); dead-lettered copies carry `x-death`. */
+      readonly message: OutgoingMessage & { readonly headers: Readonly<Record<string, unknown>> };
+      readonly deadLettered: boolean;
     }
   | {
       readonly kind: 'delivered';
@@ -376,6 +379,8 @@ export class InMemoryTransport implements Transport {
       routingKey: message.routingKey,
       queues: targets,
       messageIds: ids,
+      message,
+      deadLettered,
     });
     this.schedulePump();
     return targets;

@@ -1,0 +1,150 @@
+import type { EventIdentity } from '../events/envelope-adapter';
+import { normalize, uuidsIn } from './_internals/normalize';
+import { cleanScheduleOf, type Schedule } from './schedule';
+import type { SimTarget } from './sim-target';
+import { simulate, type SimRun, type SimulateOptions } from './simulate';
+
+/** Which property a violation breaks. */
+export type PropertyName = 'idempotency' | 'invariant' | 'convergence';
+
+/** One broken property, with what and where. */
+export interface Violation {
+  readonly property: PropertyName;
+  /** The invariant's name, or what part of the property broke. */
+  readonly name: string;
+  readonly detail: string;
+}
+
+/** A schedule's run, its clean baseline and what they broke. */
+export interface ScheduleVerdict {
+  readonly run: SimRun;
+  readonly violations: readonly Violation[];
+}
+
+/** Caches clean runs: shrinking revisits the same workload and reordering many times. */
+export type BaselineCache = Map<string, SimRun>;
+
+/**
+ * Runs `schedule` and checks the three properties:
+ * (a) idempotency — final state and the multiset of emitted events (ids, times ignored) equal those of the clean
+ *     run (the same workload and reordering, without duplicates, lost acks or crashes);
+ * (b) the target's invariants;
+ * (c) convergence — the run quiesces (and, through `invariant.exactlyOne(...)`, every flow ends).
+ */
+export async function checkSchedule<W>(
+  target: SimTarget<W>,
+  workload: W,
+  schedule: Schedule,
+  options: SimulateOptions & { readonly baselines?: BaselineCache } = {},
+): Promise<ScheduleVerdict> {
+  const run = await simulate(target, workload, schedule, options);
+  const violations: Violation[] = [];
+  const flows = target.flows(workload);
+  if (!run.quiesced) {
+    violations.push({
+      property: 'convergence',
+      name: 'quiescence',
+      detail: `still delivering after ${run.steps} steps (livelock or requeue loop)`,
+    });
+  }
+  for (const inv of target.invariants) {
+    for (const detail of inv.check({ events: run.events, flows, state: run.state })) {
+      violations.push({ property: 'invariant', name: inv.name, detail });
+    }
+  }
+  const clean = cleanScheduleOf(schedule);
+  if (clean.faults.length !== schedule.faults.length) {
+    const baseline = await baselineOf(target, workload, clean, options);
+    violations.push(...compareRuns(run, baseline, uuidsIn(workload)));
+  }
+  return { run, violations };
+}
+
+async function baselineOf<W>(
+  target: SimTarget<W>,
+  workload: W,
+  clean: Schedule,
+  options: SimulateOptions & { readonly baselines?: BaselineCache },
+): Promise<SimRun> {
+  const cache = options.baselines;
+  const key = cache ? JSON.stringify([workload, clean]) : '';
+  const cached = cache?.get(key);
+  if (cached) return cached;
+  const run = await simulate(target, workload, clean, {
+    ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}),
+  });
+  if (cache) {
+    if (cache.size > 2_000) cache.clear();
+    cache.set(key, run);
+  }
+  return run;
+}
+
+/** Idempotency: the faulty run must end like the clean one. */
+export function compareRuns(run: SimRun, clean: SimRun, stable: ReadonlySet<string>): Violation[] {
+  const violations: Violation[] = [];
+  const mine = eventSignatures(run.events, stable);
+  const theirs = eventSignatures(clean.events, stable);
+  const extra = multisetMinus(mine, theirs);
+  const missing = multisetMinus(theirs, mine);
+  if (extra.length > 0 || missing.length > 0) {
+    const parts = [
+      ...(extra.length > 0 ? [`extra: ${summarize(extra)}`] : []),
+      ...(missing.length > 0 ? [`missing: ${summarize(missing)}`] : []),
+    ];
+    violations.push({
+      property: 'idempotency',
+      name: 'emitted events',
+      detail: `${parts.join('; ')} (compared with the clean run)`,
+    });
+  }
+  const state = normalize(run.state, stable);
+  const cleanState = normalize(clean.state, stable);
+  if (state !== cleanState) {
+    violations.push({
+      property: 'idempotency',
+      name: 'final state',
+      detail: firstDifference(state, cleanState),
+    });
+  }
+  if (run.deadLettered > clean.deadLettered) {
+    violations.push({
+      property: 'idempotency',
+      name: 'dead letters',
+      detail: `${run.deadLettered} dead-lettered, the clean run ${clean.deadLettered}`,
+    });
+  }
+  return violations;
+}
+
+function eventSignatures(events: readonly EventIdentity[], stable: ReadonlySet<string>): string[] {
+  return events.map((event) => `${event.eventType} ${normalize(event.payload, stable)}`);
+}
+
+function multisetMinus(a: readonly string[], b: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const item of b) counts.set(item, (counts.get(item) ?? 0) + 1);
+  const result: string[] = [];
+  for (const item of a) {
+    const n = counts.get(item) ?? 0;
+    if (n > 0) counts.set(item, n - 1);
+    else result.push(item);
+  }
+  return result;
+}
+
+function summarize(signatures: readonly string[]): string {
+  const byType = new Map<string, number>();
+  for (const signature of signatures) {
+    const type = signature.slice(0, signature.indexOf(' '));
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+  }
+  return [...byType].map(([type, n]) => `${n} × ${type}`).join(', ');
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - 60);
+  return `differs from the clean run at …${a.slice(from, i + 40)}… (clean: …${b.slice(from, i + 40)}…)`;
+}

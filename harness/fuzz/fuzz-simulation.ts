@@ -1,0 +1,171 @@
+import fc from 'fast-check';
+import { checkSchedule, type BaselineCache, type Violation } from './check-schedule';
+import { formatFuzzReport } from './report';
+import { scheduleArbitrary, type Schedule, type ScheduleShape } from './schedule';
+import type { SimTarget } from './sim-target';
+import type { TimelineEntry } from './simulate';
+
+/** Options of a simulation fuzzing session. */
+export interface FuzzSimulationOptions {
+  /** Schedules to try (default 200). */
+  readonly runs?: number;
+  /** fast-check seed; print it, it replays the session. Default: derived from the time (and reported). */
+  readonly seed?: number;
+  /** With `seed`: replay one counterexample (`path` from a report) instead of searching. */
+  readonly path?: string;
+  /** Delivery budget per run before it counts as not quiescing. */
+  readonly maxSteps?: number;
+  /** Overrides of the schedule shape (consumers and crash points come from the target). */
+  readonly shape?: Omit<ScheduleShape, 'consumers' | 'crashPoints'>;
+  /** Called after every executed schedule (runs and shrinks). */
+  readonly onProgress?: (executed: number, planned: number) => void;
+  /** How to print the replay command for a `<seed>:<path>` token. */
+  readonly replayCommand?: (token: string) => string;
+}
+
+/** The minimal failing case. */
+export interface FuzzFailure<W = unknown> {
+  /** `<seed>:<path>`: feed it to `--replay`. */
+  readonly replay: string;
+  readonly replayCommand: string;
+  readonly path: string;
+  readonly workload: W;
+  readonly schedule: Schedule;
+  readonly flows: readonly string[];
+  readonly violations: readonly Violation[];
+  readonly timeline: readonly TimelineEntry[];
+  readonly shrinks: number;
+}
+
+/** What a fuzzing session did and found. */
+export interface FuzzReport<W = unknown> {
+  readonly target: string;
+  readonly seed: number;
+  /** Schedules executed, shrinking included. */
+  readonly executed: number;
+  /** Runs until the first failure (or all planned runs). */
+  readonly runs: number;
+  readonly elapsedMs: number;
+  readonly schedulesPerSecond: number;
+  readonly failure?: FuzzFailure<W>;
+}
+
+/** Thrown by `assertFuzzSimulation`; the report is the `cause`. */
+export class FuzzViolationError extends Error {
+  readonly code = 'fuzz-violation';
+  constructor(report: FuzzReport) {
+    super(formatFuzzReport(report), { cause: report });
+    this.name = 'FuzzViolationError';
+  }
+}
+
+class ScheduleViolated extends Error {
+  readonly violations: readonly Violation[];
+  constructor(violations: readonly Violation[]) {
+    super(violations.map((v) => `${v.property}: ${v.name}: ${v.detail}`).join('\n'));
+    this.violations = violations;
+  }
+}
+
+/**
+ * Fuzzes `target` in deterministic simulation: fast-check generates workloads and delivery schedules, each is run
+ * and checked (idempotency, invariants, convergence), a failure is shrunk to a minimal schedule and reported with
+ * its timeline and a replay token. Returns the report; see `assertFuzzSimulation` to throw instead.
+ */
+export async function fuzzSimulation<W>(
+  target: SimTarget<W>,
+  options: FuzzSimulationOptions = {},
+): Promise<FuzzReport<W>> {
+  const planned = options.runs ?? 200;
+  const seed = options.seed ?? (Date.now() ^ (process.pid << 16)) | 0;
+  const schedules = scheduleArbitrary({
+    ...options.shape,
+    consumers: target.consumers,
+    ...(target.crashPoints ? { crashPoints: target.crashPoints } : {}),
+  });
+  const baselines: BaselineCache = new Map();
+  const simulateOptions = options.maxSteps ? { maxSteps: options.maxSteps } : {};
+  let executed = 0;
+  const property = fc.asyncProperty(target.workload, schedules, async (workload, schedule) => {
+    executed++;
+    options.onProgress?.(executed, planned);
+    let violations: readonly Violation[];
+    try {
+      ({ violations } = await checkSchedule(target, workload, schedule, { ...simulateOptions, baselines }));
+    } catch (error) {
+      violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
+    }
+    if (violations.length > 0) throw new ScheduleViolated(violations);
+  });
+  const started = performance.now();
+  const details = await fc.check(property, {
+    seed,
+    numRuns: planned,
+    ...(options.path !== undefined ? { path: options.path, endOnFailure: true } : {}),
+  });
+  const elapsedMs = performance.now() - started;
+  const base = {
+    target: target.name,
+    seed,
+    executed,
+    runs: details.failed ? details.numRuns : planned,
+    elapsedMs,
+    schedulesPerSecond: executed / Math.max(elapsedMs / 1000, 1e-9),
+  };
+  if (!details.failed || !details.counterexample) return base;
+  const [workload, schedule] = details.counterexample;
+  const path = details.counterexamplePath ?? '';
+  const replay = `${seed}:${path}`;
+  // Re-run the minimal case once more, recording its timeline (deterministic: same result).
+  let violations: readonly Violation[];
+  let timeline: readonly TimelineEntry[] = [];
+  try {
+    const verdict = await checkSchedule(target, workload, schedule, { ...simulateOptions, record: true });
+    violations = verdict.violations;
+    timeline = verdict.run.timeline;
+  } catch (error) {
+    violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
+  }
+  return {
+    ...base,
+    failure: {
+      replay,
+      replayCommand: (options.replayCommand ?? ((token) => `troupe fuzz --replay '${token}'`))(replay),
+      path,
+      workload,
+      schedule,
+      flows: target.flows(workload),
+      violations,
+      timeline,
+      shrinks: details.numShrinks,
+    },
+  };
+}
+
+/** Like `fuzzSimulation`, but throws a `FuzzViolationError` (report as `cause`) when a property breaks. */
+export async function assertFuzzSimulation<W>(
+  target: SimTarget<W>,
+  options: FuzzSimulationOptions = {},
+): Promise<FuzzReport<W>> {
+  const report = await fuzzSimulation(target, options);
+  if (report.failure) throw new FuzzViolationError(report);
+  return report;
+}
+
+/** Parses a `<seed>:<path>` replay token. */
+export function parseReplayToken(token: string): { seed: number; path: string } {
+  const match = /^(-?\d+):([\d:]*)$/.exec(token.trim());
+  if (!match) {
+    throw Object.assign(
+      new Error(`Invalid replay token "${token}": expected "<seed>:<path>", e.g. "42:3:0:1"`),
+      {
+        code: 'invalid-replay-token',
+      },
+    );
+  }
+  return { seed: Number(match[1]), path: match[2] ?? '' };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,57 @@
+import { fuzzSimulation, parseReplayToken } from '../../harness/fuzz/fuzz-simulation';
+import { formatFuzzReport } from '../../harness/fuzz/report';
+import { simulate } from '../../harness/fuzz/simulate';
+import { toyBillingTarget } from './fixtures/toy-billing';
+
+const seed = 20261126;
+
+describe('simulation engine on a toy choreography Troupe did not write', () => {
+  it('passes the correct services', async () => {
+    const report = await fuzzSimulation(toyBillingTarget(), { runs: 150, seed });
+    console.log(formatFuzzReport(report));
+    expect(report.failure).toBeUndefined();
+    expect(report.executed).toBe(150);
+  });
+
+  it('finds the non-idempotent consumer, shrinks to one duplicate and replays it', async () => {
+    const target = toyBillingTarget(['billing-not-idempotent']);
+    const report = await fuzzSimulation(target, { runs: 300, seed });
+    const text = formatFuzzReport(report);
+    console.log(text);
+    const failure = report.failure;
+    if (!failure) throw new Error(`bug not found in 300 runs (seed ${seed})`);
+    expect(failure.schedule.faults).toHaveLength(1);
+    expect(failure.schedule.faults[0]).toMatchObject({ consumer: 'toy.billing' });
+    expect(failure.violations.map((v) => v.property)).toContain('idempotency');
+    expect(text).toContain('Timeline:');
+    expect(text).toContain(`--replay '${failure.replay}'`);
+
+    const token = parseReplayToken(failure.replay);
+    const replayed = await fuzzSimulation(target, { seed: token.seed, path: token.path, runs: 300 });
+    expect(replayed.failure?.schedule).toEqual(failure.schedule);
+    expect(replayed.failure?.workload).toEqual(failure.workload);
+  });
+
+  it('is deterministic: the same workload and schedule give the same run, event for event', async () => {
+    const target = toyBillingTarget();
+    const workload = { balance: 6, costs: [2, 5, 3] };
+    const schedule = {
+      faults: [
+        { kind: 'duplicate' as const, consumer: 'toy.billing', nth: 1, copies: 2, lag: 1 },
+        { kind: 'crash' as const, consumer: 'toy.worker', nth: 0, point: 'after-commit' },
+        { kind: 'delay' as const, consumer: 'toy.billing', nth: 0, by: 2 },
+      ],
+    };
+    const a = await simulate(target, workload, schedule, { record: true });
+    const b = await simulate(target, workload, schedule, { record: true });
+    expect(a.events).toEqual(b.events);
+    expect(a.timeline).toEqual(b.timeline);
+    // The delay reorders: task 2 (cost 5) is billed before task 1 (cost 2) and wins the balance.
+    expect(a.state).toEqual({ balance: 1, done: expect.any(Array) as unknown });
+    expect(a.timeline.some((e) => e.kind === 'deliver' && e.redelivered)).toBe(true);
+  });
+
+  it('rejects a malformed replay token with a coded error', () => {
+    expect(() => parseReplayToken('nope')).toThrow(/Invalid replay token/);
+  });
+});
