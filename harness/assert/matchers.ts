@@ -14,7 +14,7 @@ interface MatcherResult {
 }
 
 interface MatcherContext {
-  readonly isNot: boolean;
+  readonly isNot?: boolean | undefined;
 }
 
 /**
@@ -56,7 +56,7 @@ async function settle(
       `${name}: expected a Flow (from flow(log, correlationId)), received ${describe(received)}`,
     );
   }
-  if (context.isNot) {
+  if (context.isNot === true) {
     // `.not.toEventuallyEmit` would be a timeout in disguise; the real negative is a window.
     throw new TypeError(
       `${name}: .not is not supported; use toNeverEmit(type, { during }) for a real window`,
