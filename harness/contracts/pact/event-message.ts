@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { EventDefinition } from '../../events/define-event';
+import { envelopeSchema } from '../../events/envelope';
+import { zodToPact } from '../pact-rules/zod-to-pact';
+import type { PactBodyContract } from '../pact-rules/types';
+
+/** Fixed envelope ids for pact examples, so regenerated pacts are byte-identical. */
+const exampleEnvelope = {
+  eventId: '0192f5a0-7c1e-7a3b-8d4e-000000000001',
+  timestamp: '2026-01-01T12:00:00.000Z',
+  correlationId: '0192f5a0-7c1e-7a3b-8d4e-000000000002',
+  causationId: '0192f5a0-7c1e-7a3b-8d4e-000000000003',
+} as const;
+
+/**
+ * The schema of a whole message carrying `definition`: the envelope, with `eventType` fixed and `version`
+ * accepting any minor of the definition's major (what `EventCatalog.decode` accepts).
+ */
+export function eventMessageSchema(
+  definition: EventDefinition,
+  payload: z.ZodType = definition.payload,
+  version: string = definition.version,
+): z.ZodType {
+  const major = version.split('.')[0] ?? version;
+  return envelopeSchema.extend({
+    eventType: z.literal(definition.type),
+    version: z.string().regex(new RegExp(`^${major}\\.\\d+$`), `version must be ${major}.x`),
+    payload,
+  });
+}
+
+/** Options for `eventMessageContract`. */
+export interface EventMessageContractOptions {
+  /** The payload the consumer's example shows (defaults to the definition's example). */
+  readonly payload?: unknown;
+  /** An older payload schema, to write a pact for a consumer still on that version. */
+  readonly payloadSchema?: z.ZodType;
+  /** The version the consumer knows (defaults to the definition's version). */
+  readonly version?: string;
+}
+
+/** The pact body (content + matching rules) of one event message, derived from the catalog's zod schema. */
+export function eventMessageContract(
+  definition: EventDefinition,
+  options: EventMessageContractOptions = {},
+): PactBodyContract {
+  const version = options.version ?? definition.version;
+  const schema = eventMessageSchema(definition, options.payloadSchema ?? definition.payload, version);
+  const example = {
+    ...exampleEnvelope,
+    eventType: definition.type,
+    version,
+    payload: options.payload ?? definition.example,
+  };
+  return zodToPact(schema, example);
+}
