@@ -1,0 +1,334 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Collection } from '../collection';
+import { ServiceError } from '../errors';
+import type {
+  Entry,
+  NewOutboxRecord,
+  OutboxPublisher,
+  OutboxRecord,
+  Store,
+  StoreKind,
+  StoreTx,
+} from '../store';
+
+/** The one call both drivers (node-postgres, PGlite) share. */
+export interface SqlConnection {
+  query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** What differs between PostgreSQL and PGlite. */
+export interface SqlDriver {
+  /** PGlite has one connection: statements issued while a transaction is open must join it. */
+  readonly singleConnection: boolean;
+  /** Runs `fn` between BEGIN and COMMIT (ROLLBACK when it throws) on one connection. */
+  transaction<R>(fn: (connection: SqlConnection) => Promise<R>): Promise<R>;
+  /** Autocommit statements (reads, the external ledger). */
+  readonly autocommit: SqlConnection;
+  /** LISTEN on `channel`; returns how to stop. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** A namespace as a safe PostgreSQL schema name: `troupe_<namespace>` in [a-z0-9_], at most 63 bytes. */
+export function schemaNameFor(namespace: string): string {
+  const cleaned = namespace.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  if (cleaned.length === 0) throw new ServiceError('invalid-config', 'store namespace must not be empty');
+  return `troupe_${cleaned}`.slice(0, 63);
+}
+
+interface OutboxRow {
+  id: string | number;
+  aggregate_id: string;
+  event_id: string;
+  event_type: string;
+  routing_key: string;
+  correlation_id: string;
+  body: string;
+  published_at: Date | string | null;
+}
+
+function toRecord(row: OutboxRow): OutboxRecord {
+  const published = row.published_at;
+  return {
+    id: Number(row.id),
+    aggregateId: row.aggregate_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    routingKey: row.routing_key,
+    correlationId: row.correlation_id,
+    body: row.body,
+    publishedAt: published === null ? null : new Date(published).toISOString(),
+  };
+}
+
+/**
+ * The SQL store shared by `PostgresStore` and `PGliteStore`: one schema per namespace with three tables —
+ * `state` (collection, key, jsonb value), `inbox` (consumer, event_id) and `outbox` (bigserial id = publication
+ * order). A commit that wrote outbox rows sends NOTIFY so relays wake at once.
+ */
+export class SqlStore implements Store {
+  readonly kind: StoreKind;
+  readonly namespace: string;
+  readonly schema: string;
+  private readonly channel: string;
+  private readonly driver: SqlDriver;
+  private readonly current = new AsyncLocalStorage<SqlConnection>();
+  private readonly listeners = new Set<() => void>();
+  private stopListening: Promise<() => Promise<void>> | undefined;
+  private closed = false;
+
+  constructor(kind: StoreKind, namespace: string, driver: SqlDriver) {
+    this.kind = kind;
+    this.namespace = namespace;
+    this.schema = schemaNameFor(namespace);
+    this.channel = `${this.schema}_outbox`;
+    this.driver = driver;
+  }
+
+  async migrate(): Promise<void> {
+    const s = `"${this.schema}"`;
+    try {
+      await this.driver.transaction(async (db) => {
+        // Several processes may migrate the same namespace at once: serialize on an advisory lock.
+        await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`troupe-migrate:${this.schema}`]);
+        await db.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await db.query(
+          `CREATE TABLE IF NOT EXISTS ${s}.state (collection text NOT NULL, key text NOT NULL, value jsonb NOT NULL,
+             PRIMARY KEY (collection, key))`,
+        );
+        await db.query(
+          `CREATE TABLE IF NOT EXISTS ${s}.inbox (consumer text NOT NULL, event_id text NOT NULL,
+             processed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (consumer, event_id))`,
+        );
+        await db.query(
+          `CREATE TABLE IF NOT EXISTS ${s}.outbox (id bigserial PRIMARY KEY, aggregate_id text NOT NULL,
+             event_id text NOT NULL, event_type text NOT NULL, routing_key text NOT NULL,
+             correlation_id text NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+             published_at timestamptz)`,
+        );
+        await db.query(
+          `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${s}.outbox (id) WHERE published_at IS NULL`,
+        );
+        await db.query(
+          `CREATE INDEX IF NOT EXISTS outbox_aggregate_unpublished ON ${s}.outbox (aggregate_id, id)
+             WHERE published_at IS NULL`,
+        );
+      });
+    } catch (cause) {
+      throw new ServiceError(
+        'store-unavailable',
+        `migrating schema ${this.schema} failed: ${String(cause)}`,
+        {
+          cause,
+        },
+      );
+    }
+  }
+
+  /** Drops the namespace's schema and everything in it (tests clean up with this). */
+  async dropSchema(): Promise<void> {
+    await this.driver.autocommit.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
+  }
+
+  async transaction<R>(fn: (tx: StoreTx) => Promise<R>): Promise<R> {
+    this.assertOpen();
+    return this.driver.transaction(async (db) => {
+      const tx = new SqlTx(db, this.schema);
+      const result = await this.current.run(db, () => fn(tx));
+      if (tx.appended > 0) await db.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      return result;
+    });
+  }
+
+  async read<T>(collection: Collection<T>, key: string): Promise<T | undefined> {
+    const { rows } = await this.connection().query<{ value: T }>(
+      `SELECT value FROM "${this.schema}".state WHERE collection = $1 AND key = $2`,
+      [collection.name, key],
+    );
+    return rows[0]?.value;
+  }
+
+  async list<T>(collection: Collection<T>): Promise<Entry<T>[]> {
+    const { rows } = await this.connection().query<{ key: string; value: T }>(
+      `SELECT key, value FROM "${this.schema}".state WHERE collection = $1 ORDER BY key COLLATE "C"`,
+      [collection.name],
+    );
+    return rows.map((row) => ({ key: row.key, value: row.value }));
+  }
+
+  async putIfAbsent<T>(
+    collection: Collection<T>,
+    key: string,
+    value: T,
+  ): Promise<{ value: T; created: boolean }> {
+    this.assertOpen();
+    const db = this.connection();
+    const inserted = await db.query<{ value: T }>(
+      `INSERT INTO "${this.schema}".state (collection, key, value) VALUES ($1, $2, $3::jsonb)
+         ON CONFLICT (collection, key) DO NOTHING RETURNING value`,
+      [collection.name, key, JSON.stringify(value)],
+    );
+    if (inserted.rows[0]) return { value: inserted.rows[0].value, created: true };
+    const existing = await this.read(collection, key);
+    if (existing === undefined) {
+      throw new ServiceError(
+        'store-transaction-failed',
+        `putIfAbsent(${collection.name}, ${key}): row vanished`,
+      );
+    }
+    return { value: existing, created: false };
+  }
+
+  async relayOutbox(limit: number, publish: OutboxPublisher): Promise<number> {
+    this.assertOpen();
+    const s = `"${this.schema}"`;
+    return this.driver.transaction(async (db) => {
+      const claimed = await db.query<OutboxRow>(
+        `SELECT id, aggregate_id, event_id, event_type, routing_key, correlation_id, body, published_at
+           FROM ${s}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      if (claimed.rows.length === 0) return 0;
+      const rows = claimed.rows.map(toRecord);
+      // Per-aggregate order with several relays: an earlier unpublished row of the same aggregate that this
+      // relay did not claim (another relay holds it) blocks every later row of that aggregate.
+      const ids = rows.map((row) => row.id);
+      const blockers = await db.query<{ aggregate_id: string; first: string | number }>(
+        `SELECT aggregate_id, min(id) AS first FROM ${s}.outbox
+           WHERE published_at IS NULL AND aggregate_id = ANY($1::text[]) AND NOT (id = ANY($2::bigint[]))
+           GROUP BY aggregate_id`,
+        [[...new Set(rows.map((row) => row.aggregateId))], ids],
+      );
+      const blockedFrom = new Map(blockers.rows.map((row) => [row.aggregate_id, Number(row.first)]));
+      const ready = rows.filter((row) => row.id < (blockedFrom.get(row.aggregateId) ?? Infinity));
+      if (ready.length === 0) return 0;
+      const confirmed = await publish(ready);
+      if (confirmed.length > 0) {
+        await db.query(`UPDATE ${s}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+          [...confirmed],
+        ]);
+      }
+      return confirmed.length;
+    });
+  }
+
+  async outbox(): Promise<OutboxRecord[]> {
+    const { rows } = await this.connection().query<OutboxRow>(
+      `SELECT id, aggregate_id, event_id, event_type, routing_key, correlation_id, body, published_at
+         FROM "${this.schema}".outbox ORDER BY id`,
+    );
+    return rows.map(toRecord);
+  }
+
+  onOutboxWritten(listener: () => void): () => void {
+    this.listeners.add(listener);
+    this.stopListening ??= this.driver.listen(this.channel, () => {
+      for (const notify of this.listeners) notify();
+    });
+    // A failed LISTEN only costs latency (relays also poll); report it once.
+    this.stopListening.catch((error: unknown) =>
+      console.error(`[troupe store] LISTEN failed: ${String(error)}`),
+    );
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    const stop = await this.stopListening?.catch(() => undefined);
+    await stop?.().catch(() => undefined);
+    await this.driver.close();
+  }
+
+  /** The open transaction's connection on a single-connection driver (PGlite), else autocommit. */
+  private connection(): SqlConnection {
+    return (this.driver.singleConnection ? this.current.getStore() : undefined) ?? this.driver.autocommit;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ServiceError('store-closed', `${this.kind} store ${this.namespace} is closed`);
+  }
+}
+
+/** One SQL transaction seen through the `StoreTx` port. */
+class SqlTx implements StoreTx {
+  appended = 0;
+  private readonly s: string;
+
+  constructor(
+    private readonly db: SqlConnection,
+    schema: string,
+  ) {
+    this.s = `"${schema}"`;
+  }
+
+  async get<T>(
+    collection: Collection<T>,
+    key: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<T | undefined> {
+    const { rows } = await this.db.query<{ value: T }>(
+      `SELECT value FROM ${this.s}.state WHERE collection = $1 AND key = $2${options?.forUpdate ? ' FOR UPDATE' : ''}`,
+      [collection.name, key],
+    );
+    return rows[0]?.value;
+  }
+
+  async put<T>(collection: Collection<T>, key: string, value: T): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ${this.s}.state (collection, key, value) VALUES ($1, $2, $3::jsonb)
+         ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value`,
+      [collection.name, key, JSON.stringify(value)],
+    );
+  }
+
+  async insert<T>(collection: Collection<T>, key: string, value: T): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `INSERT INTO ${this.s}.state (collection, key, value) VALUES ($1, $2, $3::jsonb)
+         ON CONFLICT (collection, key) DO NOTHING RETURNING 1`,
+      [collection.name, key, JSON.stringify(value)],
+    );
+    return rows.length > 0;
+  }
+
+  async list<T>(collection: Collection<T>): Promise<Entry<T>[]> {
+    const { rows } = await this.db.query<{ key: string; value: T }>(
+      `SELECT key, value FROM ${this.s}.state WHERE collection = $1 ORDER BY key COLLATE "C"`,
+      [collection.name],
+    );
+    return rows.map((row) => ({ key: row.key, value: row.value }));
+  }
+
+  async markProcessed(consumer: string, eventId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `INSERT INTO ${this.s}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+      [consumer, eventId],
+    );
+    return rows.length > 0;
+  }
+
+  async hasProcessed(consumer: string, eventId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM ${this.s}.inbox WHERE consumer = $1 AND event_id = $2`,
+      [consumer, eventId],
+    );
+    return rows.length > 0;
+  }
+
+  async appendOutbox(record: NewOutboxRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        record.aggregateId,
+        record.eventId,
+        record.eventType,
+        record.routingKey,
+        record.correlationId,
+        record.body,
+      ],
+    );
+    this.appended++;
+  }
+}

@@ -1,0 +1,113 @@
+import pg from 'pg';
+import { SqlStore, type SqlConnection, type SqlDriver } from './_internals/sql-store';
+
+/** The default database when neither the options nor `DATABASE_URL` name one. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Options of `PostgresStore`. */
+export interface PostgresStoreOptions {
+  /** Default: `DATABASE_URL`, else the local server. */
+  readonly url?: string;
+  /** Namespace → schema `troupe_<namespace>`: parallel tests use different namespaces. */
+  readonly namespace: string;
+  /** Connections of the transaction pool. Default 10. */
+  readonly poolSize?: number;
+  /** `application_name` on the server (pg_stat_activity). */
+  readonly applicationName?: string;
+}
+
+/**
+ * The PostgreSQL store (node-postgres). A transaction pool for state/inbox/outbox, a small separate pool for
+ * autocommit writes of simulated external systems (so a handler waiting on one never starves the other), and a
+ * dedicated LISTEN connection that reconnects by itself. Call `migrate()` once before use.
+ */
+export class PostgresStore extends SqlStore {
+  constructor(options: PostgresStoreOptions) {
+    super('postgres', options.namespace, postgresDriver(options));
+  }
+
+  /** Creates and migrates a store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+}
+
+function postgresDriver(options: PostgresStoreOptions): SqlDriver {
+  const connectionString = options.url ?? process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
+  const application_name = options.applicationName ?? 'troupe-services';
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, application_name });
+  const external = new pg.Pool({ connectionString, max: 2, application_name });
+  // An idle client that loses its server emits here; without a listener the process would crash.
+  pool.on('error', () => undefined);
+  external.on('error', () => undefined);
+  const listeners: { stop: () => Promise<void> }[] = [];
+
+  return {
+    singleConnection: false,
+    autocommit: external,
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw error;
+      } finally {
+        // A connection whose ROLLBACK failed is not reusable.
+        client.release(broken);
+      }
+    },
+    async listen(channel, onNotify) {
+      let client: pg.Client | undefined;
+      let stopped = false;
+      let retry: NodeJS.Timeout | undefined;
+      const connect = async (): Promise<void> => {
+        if (stopped) return;
+        const next = new pg.Client({ connectionString, application_name: `${application_name}-listen` });
+        next.on('notification', () => onNotify());
+        next.on('error', () => {
+          if (stopped) return;
+          void next.end().catch(() => undefined);
+          // Reconnect and wake the relay once: notifications sent while we were away are lost.
+          retry = setTimeout(() => void connect().then(onNotify, () => undefined), 500);
+        });
+        try {
+          await next.connect();
+          await next.query(`LISTEN "${channel}"`);
+          client = next;
+        } catch (error) {
+          await next.end().catch(() => undefined);
+          if (!stopped) retry = setTimeout(() => void connect().then(onNotify, () => undefined), 500);
+          throw error;
+        }
+      };
+      await connect();
+      const handle = {
+        stop: async () => {
+          stopped = true;
+          if (retry) clearTimeout(retry);
+          await client?.end().catch(() => undefined);
+        },
+      };
+      listeners.push(handle);
+      return handle.stop;
+    },
+    async close() {
+      await Promise.all(listeners.map((listener) => listener.stop()));
+      await Promise.all([pool.end(), external.end()]);
+    },
+  };
+}
