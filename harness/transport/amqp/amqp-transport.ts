@@ -228,8 +228,9 @@ export class AmqpTransport implements Transport {
       },
       async (msg: AsyncMessage) => {
         const delivery = toDelivery(queue, msg);
+        let outcome: DeliveryOutcome;
         try {
-          return STATUS[await handler(delivery)];
+          outcome = await handler(delivery);
         } catch (cause) {
           this.report(
             new AmqpTransportError(
@@ -241,6 +242,17 @@ export class AmqpTransport implements Transport {
           );
           return ConsumerStatus.REQUEUE;
         }
+        const status = Object.hasOwn(STATUS, outcome) ? STATUS[outcome] : undefined;
+        if (status !== undefined) return status;
+        // rabbitmq-client acks anything it does not know; never let a typo ack a message silently.
+        this.report(
+          new AmqpTransportError(
+            'handler-failed',
+            `handler for queue ${JSON.stringify(queue)} returned ${JSON.stringify(outcome)}, ` +
+              `not 'ack' | 'requeue' | 'reject'; requeued`,
+          ),
+        );
+        return ConsumerStatus.REQUEUE;
       },
     );
     const active: ActiveConsumer = { consumer, queue, exclusive: plan?.declaration.exclusive === true };
@@ -309,7 +321,18 @@ export class AmqpTransport implements Transport {
   }
 
   private async run(plan: TopologyPlan): Promise<void> {
-    const channel = await this.connection.acquire();
+    let channel: Awaited<ReturnType<Connection['acquire']>>;
+    try {
+      channel = await this.connection.acquire();
+    } catch (cause) {
+      throw new AmqpTransportError(
+        'declare-failed',
+        `no channel to declare topology on: ${describe(cause)}`,
+        {
+          cause,
+        },
+      );
+    }
     try {
       for (const exchange of plan.exchanges) await channel.exchangeDeclare({ ...exchange });
       for (const queue of plan.queues) {
