@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { SqlStore, type SqlConnection, type SqlDriver } from './_internals/sql-store';
+import { SqlStore, type SqlDriver } from './_internals/sql-store';
 
 /** The default database when neither the options nor `DATABASE_URL` name one. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
