@@ -1,0 +1,149 @@
+import type { Delivery, DeliveryOutcome, Subscription, Transport } from '../../harness/transport/transport';
+import { deadLetterHeadersFor } from './dead-letter';
+import type { ProcessOutcome, ServiceProcessor } from './service-processor';
+import type { TopologyNames } from './topology';
+
+/** One settled delivery, for logs and demos. */
+export interface RuntimeRecord {
+  readonly service: string;
+  readonly delivery: Delivery;
+  readonly outcome: ProcessOutcome;
+  /** What the broker was told. */
+  readonly settled: DeliveryOutcome;
+}
+
+/** Options of a `ServiceRuntime`. */
+export interface ServiceRuntimeOptions {
+  readonly processor: ServiceProcessor;
+  readonly transport: Transport;
+  readonly names: TopologyNames;
+  /** Unacked deliveries this instance may hold (and process concurrently). Default 16. */
+  readonly prefetch?: number;
+  /** Every settled delivery. */
+  readonly onRecord?: (record: RuntimeRecord) => void;
+  /** Problems that are not a delivery's outcome (a dead-letter publish that failed). Default: stderr. */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * Binds a `ServiceProcessor` to a `Transport`: consumes the service's queue with manual acks — ack only after the
+ * transaction committed (or the message was dead-lettered); retries a failing handler in process with backoff, then
+ * publishes the message to the dead-letter exchange with its reason in headers (`x-troupe-dead-letter-*`) and acks
+ * it. Poison messages never stop consumption; connection loss is the transport's to heal (unacked deliveries are
+ * redelivered, and the inbox absorbs the ones that were already committed).
+ */
+export class ServiceRuntime {
+  readonly service: string;
+  private readonly processor: ServiceProcessor;
+  private readonly transport: Transport;
+  private readonly names: TopologyNames;
+  private readonly prefetch: number;
+  private readonly onRecord: ((record: RuntimeRecord) => void) | undefined;
+  private readonly onError: (error: Error) => void;
+  private subscription: Subscription | undefined;
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(options: ServiceRuntimeOptions) {
+    this.processor = options.processor;
+    this.service = options.processor.service.name;
+    this.transport = options.transport;
+    this.names = options.names;
+    this.prefetch = options.prefetch ?? 16;
+    this.onRecord = options.onRecord;
+    this.onError = options.onError ?? ((error) => console.error(`[troupe ${this.service}] ${error.message}`));
+  }
+
+  /** Starts consuming (the topology must be declared). */
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.subscription = await this.transport.consume(
+      this.names.queue(this.service),
+      (delivery) => this.handle(delivery),
+      {
+        prefetch: this.prefetch,
+      },
+    );
+  }
+
+  /** Stops consuming; deliveries being processed finish (a retry waiting for its backoff is requeued). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.sleepers) wake();
+    await this.subscription?.close();
+    this.subscription = undefined;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private handle(delivery: Delivery): Promise<DeliveryOutcome> {
+    if (!this.processor.bugs.has('ack-before-commit')) return this.track(this.run(delivery));
+    // The known bug: the broker is told 'ack' before the transaction commits; processing goes on regardless.
+    return new Promise<DeliveryOutcome>((resolve) => {
+      void this.track(this.run(delivery, () => resolve('ack'))).then(resolve);
+    });
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  private async run(delivery: Delivery, onEarlyAck?: () => void): Promise<DeliveryOutcome> {
+    // Quorum queues count deliveries: a message that keeps crashing its consumer still reaches the retry bound.
+    const previous = Number(delivery.headers['x-delivery-count'] ?? 0);
+    let attempt = 1 + (Number.isFinite(previous) && previous > 0 ? previous : 0);
+    for (;;) {
+      const outcome = await this.processor.process({
+        body: delivery.body,
+        attempt,
+        ...(onEarlyAck ? { onEarlyAck } : {}),
+      });
+      if (outcome.kind === 'retry') {
+        if (this.stopping) return this.settle(delivery, outcome, 'requeue');
+        await this.sleep(outcome.delayMs);
+        if (this.stopping) return this.settle(delivery, outcome, 'requeue');
+        attempt++;
+        continue;
+      }
+      if (outcome.kind === 'ack') return this.settle(delivery, outcome, 'ack');
+      if (outcome.kind === 'crashed') return this.settle(delivery, outcome, 'requeue');
+      try {
+        await this.transport.publish(this.names.deadLetterExchange, {
+          routingKey: this.names.queue(this.service),
+          body: delivery.body,
+          headers: { ...delivery.headers, ...deadLetterHeadersFor(this.service, outcome.reason) },
+          ...(delivery.messageId !== undefined ? { messageId: delivery.messageId } : {}),
+          ...(delivery.correlationId !== undefined ? { correlationId: delivery.correlationId } : {}),
+          ...(delivery.type !== undefined ? { type: delivery.type } : {}),
+          ...(delivery.contentType !== undefined ? { contentType: delivery.contentType } : {}),
+        });
+        return this.settle(delivery, outcome, 'ack');
+      } catch (error) {
+        // Never drop it: without a confirmed dead-letter copy, the broker keeps the original.
+        this.onError(
+          new Error(`dead-lettering to ${this.names.deadLetterExchange} failed; requeued`, { cause: error }),
+        );
+        return this.settle(delivery, outcome, 'requeue');
+      }
+    }
+  }
+
+  private settle(delivery: Delivery, outcome: ProcessOutcome, settled: DeliveryOutcome): DeliveryOutcome {
+    this.onRecord?.({ service: this.service, delivery, outcome, settled });
+    return settled;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { Connection } from 'rabbitmq-client';
+import { AmqpTransport } from '../../../harness/transport/amqp/amqp-transport';
+import { connectionName } from '../../../harness/transport/amqp/connection-name';
+import type { Delivery } from '../../../harness/transport/transport';
+import { PostgresStore } from '../../../reference-services/kit/postgres-store';
+import { topologyNames } from '../../../reference-services/kit/topology';
+import { serviceNames } from '../../../reference-services/services';
+import { startShop, type StartShopOptions, type StartedShop } from '../../../reference-services/shop';
+import type { ShippingAddress } from '../../../reference-services/events/common';
+
+export const address: ShippingAddress = {
+  name: 'Ada Lovelace',
+  line1: '12 St James Square',
+  line2: null,
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+};
+
+export const customers = {
+  ada: '0192f5a0-7c1e-7a3b-8d4e-00000000000a',
+  bob: '0192f5a0-7c1e-7a3b-8d4e-00000000000b',
+  premium: '0192f5a0-7c1e-7a3b-8d4e-00000000000c',
+  refusal: '0192f5a0-7c1e-7a3b-8d4e-00000000000d',
+} as const;
+
+export const seed = {
+  customers: [
+    { customerId: customers.ada, tier: 'standard' as const, email: 'ada@example.com', address },
+    { customerId: customers.bob, tier: 'standard' as const, email: 'bob@example.com', address },
+    { customerId: customers.premium, tier: 'premium' as const, email: 'vip@example.com', address },
+    { customerId: customers.refusal, tier: 'standard' as const, email: 'no@example.com', address },
+  ],
+  stock: { 'BOOK-001': 100, 'PEN-002': 3 },
+};
+
+export const gatewayRules = {
+  declines: [{ customerId: customers.bob, reason: 'declined' as const }],
+  refundFailures: [{ customerId: customers.refusal, reason: 'card expired' }],
+};
+
+export function items(sku: string, quantity: number, amountMinor = 1000) {
+  return [{ sku, quantity, unitPrice: { amountMinor, currency: 'EUR' } }];
+}
+
+/** A shop on the real broker and database in its own namespace; `dispose` deletes queues, exchanges, schema. */
+export interface ShopUnderTest {
+  readonly shop: StartedShop;
+  readonly transport: AmqpTransport;
+  readonly store: PostgresStore;
+  readonly connectionName: string;
+  dispose(): Promise<void>;
+}
+
+export async function shopUnderTest(
+  options: Partial<Omit<StartShopOptions, 'transport' | 'store' | 'namespace'>> = {},
+): Promise<ShopUnderTest> {
+  const namespace = `it_${randomBytes(5).toString('hex')}`;
+  const name = connectionName('services-it');
+  const transport = new AmqpTransport({ connectionName: name, onError: () => undefined });
+  const store = await PostgresStore.open({ namespace, poolSize: 12 });
+  const shop = await startShop({
+    transport,
+    store,
+    namespace,
+    gatewayRules,
+    seed,
+    retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
+    onError: () => undefined,
+    ...options,
+  });
+  return {
+    shop,
+    transport,
+    store,
+    connectionName: name,
+    async dispose() {
+      await shop.stop();
+      await transport.close();
+      await deleteTopology(namespace);
+      await store.dropSchema();
+      await store.close();
+    },
+  };
+}
+
+/** Deletes the namespace's queues and exchanges (the Transport port has no delete: use the client directly). */
+export async function deleteTopology(namespace: string): Promise<void> {
+  const names = topologyNames(namespace);
+  const connection = new Connection({
+    url: process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
+    connectionName: connectionName('services-it-cleanup'),
+  });
+  try {
+    for (const service of serviceNames) {
+      await connection.queueDelete({ queue: names.queue(service) });
+      await connection.queueDelete({ queue: names.deadLetterQueue(service) });
+    }
+    await connection.exchangeDelete({ exchange: names.exchange });
+    await connection.exchangeDelete({ exchange: names.deadLetterExchange });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Collects deliveries of a queue until `count` arrived or the deadline passes. */
+export async function collect(
+  transport: AmqpTransport,
+  queue: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<Delivery[]> {
+  const received: Delivery[] = [];
+  let done!: () => void;
+  const enough = new Promise<void>((resolve) => (done = resolve));
+  const subscription = await transport.consume(queue, (delivery) => {
+    received.push(delivery);
+    if (received.length >= count) done();
+    return Promise.resolve('ack');
+  });
+  const timer = setTimeout(done, timeoutMs);
+  await enough;
+  clearTimeout(timer);
+  await subscription.close();
+  return received;
+}
