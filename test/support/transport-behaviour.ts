@@ -124,11 +124,16 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
         if (!exchanges.includes(dlx)) exchanges.push(dlx);
       }
       return spec.deadLetter === true
-        ? { name, exchange, bindings: spec.bindings, deadLetterExchange: dlx }
-        : { name, exchange, bindings: spec.bindings };
+        ? [
+            { name, exchange, bindings: spec.bindings, deadLetterExchange: dlx },
+            // Declared explicitly (as reference-services/kit/topology.ts does) so every adapter has the DLQ.
+            { name: deadLetterQueueName(name), exchange: dlx, bindings: [name] },
+          ]
+        : [{ name, exchange, bindings: spec.bindings }];
     });
+    const dead = exchanges.includes(dlx) ? [{ name: dlx, type: 'topic' as const }] : [];
     return {
-      topology: { exchanges: [{ name: exchange, type: 'topic' }], queues: specs },
+      topology: { exchanges: [{ name: exchange, type: 'topic' }, ...dead], queues: specs.flat() },
       exchange,
       dlx,
       queue: (key) => {
@@ -395,6 +400,8 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
     });
 
     it('close() stops consumers and refuses further work', async () => {
+      // (Whether a message published by another client after close() stays queued needs a shared broker: that is
+      // checked in the AMQP test, not here — each in-memory transport is its own broker.)
       const t = await open();
       const { topology: topo, exchange, queue } = topology({ q: { bindings: ['#'] } });
       await t.declare(topo);
@@ -409,15 +416,6 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       await expect(t.publish(exchange, message('k', 'after'))).rejects.toBeInstanceOf(Error);
       await expect(t.consume(queue('q'), () => Promise.resolve('ack'))).rejects.toBeInstanceOf(Error);
       await fixture.assertNothingRunning?.(t);
-      // The message published by another transport after close() stays queued: the old handler is gone.
-      const other = await open();
-      await other.publish(exchange, message('k', 'later'));
-      const later = new Received(waitMs);
-      await other.consume(queue('q'), (d) => {
-        later.add(d);
-        return Promise.resolve('ack');
-      });
-      await later.count(1);
       expect(got.bodies()).toEqual(['before']);
     });
   });
