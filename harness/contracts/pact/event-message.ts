@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventDefinition } from '../../events/define-event';
 import { envelopeSchema } from '../../events/envelope';
+import { ContractError } from '../contract-error';
 import { zodToPact } from '../pact-rules/zod-to-pact';
 import type { PactBodyContract } from '../pact-rules/types';
 
@@ -37,6 +38,11 @@ export interface EventMessageContractOptions {
   readonly payloadSchema?: z.ZodType;
   /** The version the consumer knows (defaults to the definition's version). */
   readonly version?: string;
+  /**
+   * JSONPaths whose example value this consumer needs exactly (`$.payload.customer.tier` for a "customer is
+   * premium" interaction): they get `equality` instead of the schema's rule.
+   */
+  readonly exact?: readonly string[];
 }
 
 /** The pact body (content + matching rules) of one event message, derived from the catalog's zod schema. */
@@ -52,5 +58,16 @@ export function eventMessageContract(
     version,
     payload: options.payload ?? definition.example,
   };
-  return zodToPact(schema, example);
+  const contract = zodToPact(schema, example);
+  if (!options.exact || options.exact.length === 0) return contract;
+  const rules = { ...contract.rules };
+  for (const path of options.exact) {
+    if (!rules[path])
+      throw new ContractError(
+        'unsupported-schema',
+        `exact: no field at ${path} in the ${definition.type} pact`,
+      );
+    rules[path] = { combine: 'AND', matchers: [{ match: 'equality' }] };
+  }
+  return { ...contract, rules };
 }

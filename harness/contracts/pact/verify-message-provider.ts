@@ -77,7 +77,8 @@ export async function verifyMessageProvider(
   const verifier = new Verifier({
     provider: options.provider,
     logLevel: options.logLevel ?? 'error',
-    messageProviders: { ...options.messageProviders },
+    // Passed as is (not spread): a target may answer every description through a Proxy.
+    messageProviders: options.messageProviders,
     stateHandlers,
     ...sourceOptions(options.source),
   });

@@ -1,0 +1,76 @@
+import { ContractError } from '../contract-error';
+import {
+  verifyMessageProvider,
+  type MessageProducer,
+  type PactSource,
+  type StateHandler,
+  type VerificationReport,
+} from './verify-message-provider';
+
+/** A message as the provider's real code wrote it (the outbox row): the serialized body and its routing key. */
+export interface ProducedMessage {
+  readonly body: string;
+  readonly routingKey?: string;
+}
+
+/**
+ * A provider under verification. Interactions are named `<EventType>: <what>` (see `eventInteractionName`), so one
+ * target serves every pact, from files or a broker, without knowing the descriptions in advance.
+ */
+export interface MessageProviderTarget {
+  readonly provider: string;
+  /** The provider states the consumers may name; each adds to the setup of the next `produce`. */
+  readonly states: Readonly<Record<string, StateHandler>>;
+  /** Runs the provider's real code path until it writes an `eventType` message, then forgets the states. */
+  produce(eventType: string): Promise<ProducedMessage>;
+}
+
+const interactionName = /^([A-Z][A-Za-z0-9]*): /;
+
+/** The description of an interaction for `eventType`: `OrderPlaced: an order from a premium customer`. */
+export function eventInteractionName(eventType: string, what: string): string {
+  return `${eventType}: ${what}`;
+}
+
+/** The event type an interaction description names, or throws naming the convention. */
+export function eventTypeOfInteraction(description: string): string {
+  const match = interactionName.exec(description);
+  if (!match?.[1]) {
+    throw new ContractError(
+      'verification-failed',
+      `Interaction "${description}" does not start with "<EventType>: " (use eventInteractionName)`,
+    );
+  }
+  return match[1];
+}
+
+/** Verifies `target` against the pacts from `source` with the real pact verifier. */
+export function verifyProviderTarget(
+  target: MessageProviderTarget,
+  source: PactSource,
+  options: { readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' } = {},
+): Promise<VerificationReport> {
+  const produce: MessageProducer = async (descriptor) => {
+    const message = await target.produce(eventTypeOfInteraction(descriptor.description));
+    const body: unknown = JSON.parse(message.body);
+    const metadata: Record<string, string> = { contentType: 'application/json' };
+    if (message.routingKey !== undefined) metadata['routingKey'] = message.routingKey;
+    return { __pactMessageMetadata: metadata, message: body };
+  };
+  // Descriptions are not known in advance with a broker: answer every one (the verifier looks them up by name).
+  const messageProviders = new Proxy<Record<string, MessageProducer>>(
+    {},
+    {
+      // Only interaction names: JSON.stringify (pact-js logs its options) asks for `toJSON`.
+      get: (_target, key) => (typeof key === 'string' && interactionName.test(key) ? produce : undefined),
+      has: (_target, key) => typeof key === 'string' && interactionName.test(key),
+    },
+  );
+  return verifyMessageProvider({
+    provider: target.provider,
+    source,
+    messageProviders,
+    stateHandlers: target.states,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  });
+}
