@@ -58,8 +58,8 @@ export function createScenarioSchema(vocabulary: ScenarioVocabulary) {
   const gatewayRule = z.strictObject({
     /** Applies to this customer's charges / refunds. */
     customer: alias.optional(),
-    /** Applies to amounts strictly above this many minor units. */
-    amountAboveMinor: z.number().int().nonnegative().optional(),
+    /** Applies to amounts of at least this many minor units. */
+    minAmountMinor: z.number().int().nonnegative().optional(),
   });
 
   const given = z.strictObject({
@@ -245,4 +245,4 @@ export type ScenarioFault = ScenarioSpec['faults'][number];
 /** Per-flow expectations under `then.orders`. */
 export type OrderExpectation = ScenarioSpec['then']['orders'][string];
 /** An exact count or a `{min, max}` range. */
-export type CountExpectation = ScenarioSpec['then']['counts'][string];
+export type CountExpectation = NonNullable<ScenarioSpec['then']['counts'][string]>;
