@@ -40,6 +40,11 @@ export interface AmqpTransportOptions {
   readonly defaultPrefetch?: number;
   /** Publish attempts (the client re-opens the channel between attempts). Default 3. */
   readonly publishAttempts?: number;
+  /**
+   * How long an operation waits for a (re)connection before failing, ms: a publish during an outage waits this
+   * long per attempt. Default 20000.
+   */
+  readonly acquireTimeoutMs?: number;
   /** Reconnect backoff step and ceiling, ms. Defaults 200 and 5000. */
   readonly retryLowMs?: number;
   readonly retryHighMs?: number;
@@ -133,6 +138,7 @@ export class AmqpTransport implements Transport {
       // Without TCP_NODELAY, a publish written while an ack is unacknowledged by TCP waits for the broker's delayed
       // ACK: ~40 ms per hop on a connection that both consumes and publishes (measured by bench:assert).
       noDelay: true,
+      acquireTimeout: options.acquireTimeoutMs ?? 20_000,
       retryLow: options.retryLowMs ?? 200,
       retryHigh: options.retryHighMs ?? 5000,
     });
