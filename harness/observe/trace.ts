@@ -1,0 +1,150 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { troupeEnvelopeAdapter, type EnvelopeAdapter } from '../events/envelope-adapter';
+import type { Transport } from '../transport/transport';
+import type { ChangeSource } from './event-log';
+import { ObserveError } from './observe-error';
+import type { ObservedEvent, ServiceOf } from './observed-event';
+import { PgEventStore } from './pg-event-store';
+import { renderHtmlReport } from './render-html';
+import { renderMermaid } from './render-mermaid';
+import { renderTimeline } from './render-timeline';
+import { startTap } from './tap';
+
+/** Where `trace` reads a flow from. */
+export type TraceSource =
+  | {
+      /** The persistent event store a tap wrote to (`PgEventStore.persist`). */
+      readonly kind: 'store';
+      readonly namespace: string;
+      readonly connectionString?: string;
+    }
+  | {
+      /** A live tap on `exchange` for up to `seconds`, stopping early once the flow is quiet for `idleMs`. */
+      readonly kind: 'live';
+      readonly transport: Transport;
+      readonly exchange: string;
+      readonly seconds: number;
+      readonly idleMs?: number;
+      readonly adapter?: EnvelopeAdapter;
+      /** Called once the tap is bound: trigger the flow after this, or its first events are missed. */
+      readonly onListening?: () => void;
+      /** Also persist what the tap saw into this store namespace. */
+      readonly persistNamespace?: string;
+      readonly connectionString?: string;
+    };
+
+export interface TraceOptions {
+  readonly correlationId: string;
+  readonly source: TraceSource;
+  /** Directory for `<correlationId>.mmd` and `<correlationId>.html`; nothing is written when undefined. */
+  readonly outDir?: string;
+  readonly serviceOf?: ServiceOf;
+}
+
+export interface TraceResult {
+  readonly events: readonly ObservedEvent[];
+  readonly timeline: string;
+  readonly mermaid: string;
+  readonly html: string;
+  /** Paths written, when `outDir` was given. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Reads one flow (from the PostgreSQL event store, or a live tap), renders its timeline, Mermaid diagram and
+ * HTML report, and writes the latter two to `outDir`. Fails with `trace-not-found` when nothing was observed.
+ */
+export async function traceFlow(options: TraceOptions): Promise<TraceResult> {
+  const events = await load(options);
+  if (events.length === 0) {
+    const where =
+      options.source.kind === 'store'
+        ? `event store namespace "${options.source.namespace}"`
+        : `exchange "${options.source.exchange}" during ${options.source.seconds} s`;
+    throw new ObserveError(
+      'trace-not-found',
+      `No deliveries for correlation ${options.correlationId} in ${where}`,
+    );
+  }
+  const render = options.serviceOf ? { serviceOf: options.serviceOf } : {};
+  const timeline = renderTimeline(events, {
+    ...render,
+    title: `Flow ${options.correlationId} (${events.length} deliveries)`,
+  });
+  const mermaid = renderMermaid(events, render);
+  const html = renderHtmlReport(events, { ...render, title: `Flow ${options.correlationId}` });
+  const files: string[] = [];
+  if (options.outDir !== undefined) {
+    await mkdir(options.outDir, { recursive: true });
+    const base = join(options.outDir, options.correlationId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    await writeFile(`${base}.mmd`, mermaid);
+    await writeFile(`${base}.html`, html);
+    files.push(`${base}.mmd`, `${base}.html`);
+  }
+  return { events, timeline, mermaid, html, files };
+}
+
+async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
+  const source = options.source;
+  if (source.kind === 'store') {
+    const store = await PgEventStore.open({
+      namespace: source.namespace,
+      ...(source.connectionString ? { connectionString: source.connectionString } : {}),
+    });
+    try {
+      return await store.flow(options.correlationId);
+    } finally {
+      await store.close();
+    }
+  }
+  const store = source.persistNamespace
+    ? await PgEventStore.open({
+        namespace: source.persistNamespace,
+        ...(source.connectionString ? { connectionString: source.connectionString } : {}),
+      })
+    : undefined;
+  const tap = await startTap({
+    transport: source.transport,
+    exchange: source.exchange,
+    adapter: source.adapter ?? troupeEnvelopeAdapter(),
+  });
+  const stopPersisting = store?.persist(tap.log);
+  source.onListening?.();
+  try {
+    await untilQuiet(
+      tap.log.forCorrelation(options.correlationId),
+      source.seconds * 1000,
+      source.idleMs ?? 1000,
+    );
+    return [...tap.log.byCorrelation(options.correlationId)];
+  } finally {
+    stopPersisting?.();
+    await tap.stop();
+    if (store) {
+      await store.flush();
+      await store.close();
+    }
+  }
+}
+
+/**
+ * Waits until the flow has been quiet for `idleMs` after its first delivery, or `totalMs` passed. Before the
+ * first delivery only the total deadline applies (the flow may not have started yet).
+ */
+function untilQuiet(source: ChangeSource, totalMs: number, idleMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let idle: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(idle);
+      clearTimeout(deadline);
+      unsubscribe();
+      resolve();
+    };
+    const deadline = setTimeout(done, totalMs);
+    const unsubscribe = source.subscribe(() => {
+      clearTimeout(idle);
+      idle = setTimeout(done, idleMs);
+    });
+  });
+}
