@@ -27,21 +27,28 @@ const exampleItems = [{ sku: 'BOOK-001', quantity: 2, unitPrice: { amountMinor: 
 const exampleTotal = { amountMinor: 2500, currency: 'EUR' };
 const examplePaymentId = '0192f5a0-7c1e-7a3b-8d4e-bbbbbbbbbbbb';
 
+/** OrderPlaced 1.0, kept in the history so compatibility is checked and 1.0 consumers are still verified. */
+const orderPlacedV1_0 = z.object({
+  orderId: z.uuid(),
+  customer,
+  items: z.array(lineItem).min(1),
+  total: money,
+  shippingAddress,
+  /** 0 (safe) .. 1 (certain fraud), from the storefront's risk check. */
+  fraudScore: z.number().min(0).max(1),
+});
+
 export const OrderPlaced = defineEvent({
   type: 'OrderPlaced',
-  version: '1.0',
+  version: '1.1',
   producer: 'orders',
   routingKey: 'orders.order.placed',
   description: 'A customer placed an order; starts the flow.',
-  payload: z.object({
-    orderId: z.uuid(),
-    customer,
-    items: z.array(lineItem).min(1),
-    total: money,
-    shippingAddress,
-    /** 0 (safe) .. 1 (certain fraud), from the storefront's risk check. */
-    fraudScore: z.number().min(0).max(1),
+  /** 1.1 (additive, BACKWARD/FORWARD compatible): the optional channel the order came through. */
+  payload: orderPlacedV1_0.extend({
+    salesChannel: z.enum(['web', 'mobile', 'store']).optional(),
   }),
+  history: [{ version: '1.0', payload: orderPlacedV1_0 }],
   example: {
     orderId: exampleOrderId,
     customer: exampleCustomer,
