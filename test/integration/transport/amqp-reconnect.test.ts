@@ -131,4 +131,61 @@ describe('AmqpTransport across a connection cut (rabbitmqctl close_connection of
     expect(kept === undefined ? undefined : Buffer.from(kept.body as Buffer).toString()).toBe('spare');
     expect(errors.map((e) => e.code)).toContain('connection-lost');
   });
+  it('loses no confirmed publish across three cuts while publishing and consuming continuously', async () => {
+    const stream = `${base}.stream`;
+    await transport.declare({
+      exchanges: [{ name: exchange, type: 'topic' }],
+      queues: [{ name: stream, exchange, bindings: ['stream.#'] }],
+    });
+    const received = new Set<string>();
+    const confirmed = new Set<string>();
+    let failedPublishes = 0;
+    const progress = new Condition();
+    const seen = (): string =>
+      `states=${states.join(',')} confirmed=${confirmed.size} received=${received.size} failed=${failedPublishes}`;
+    await transport.consume(stream, (d) => {
+      received.add(d.messageId ?? '?');
+      progress.poke();
+      return Promise.resolve('ack');
+    });
+    // Like an outbox relay: publish in order, retry a publish that was not confirmed.
+    let stop = false;
+    const relay = (async () => {
+      for (let i = 0; !stop; i++) {
+        const id = `s${i}`;
+        for (;;) {
+          try {
+            await transport.publish(exchange, {
+              routingKey: 'stream.item',
+              body: encoder.encode(id),
+              messageId: id,
+            });
+            confirmed.add(id);
+            progress.poke();
+            break;
+          } catch {
+            failedPublishes += 1;
+          }
+        }
+      }
+    })();
+    const reconnects = (): number => states.filter((s) => s === 'reconnected').length;
+    const before = reconnects();
+    for (let cut = 1; cut <= 3; cut++) {
+      const target = confirmed.size + 50;
+      await progress.until(`${target} confirmed before cut ${cut}`, () => confirmed.size >= target, seen);
+      expect(await closeOwnConnections(name, `troupe test: cut ${cut}`)).toBe(1);
+      await changed.until(`reconnect ${cut}`, () => reconnects() >= before + cut, seen);
+    }
+    const target = confirmed.size + 50;
+    await progress.until('50 more confirmed after the last cut', () => confirmed.size >= target, seen);
+    stop = true;
+    await relay;
+    await progress.until(
+      'every confirmed message consumed',
+      () => [...confirmed].every((id) => received.has(id)),
+      seen,
+    );
+    await admin.queueDelete({ queue: stream });
+  });
 });
