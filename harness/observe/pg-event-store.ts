@@ -46,6 +46,8 @@ export class PgEventStore {
         options.connectionString ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
       max: 2,
     });
+    // An idle client losing its server emits here; without a listener the process would crash.
+    pool.on('error', () => undefined);
     const store = new PgEventStore(pool, schema);
     try {
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema};
