@@ -21,8 +21,16 @@ export interface ScheduleVerdict {
   readonly violations: readonly Violation[];
 }
 
-/** Caches clean runs: shrinking revisits the same workload and reordering many times. */
-export type BaselineCache = Map<string, SimRun>;
+/** A clean run with its normalised signatures, computed once. */
+export interface Baseline {
+  readonly run: SimRun;
+  readonly events: readonly string[];
+  /** Normalised state, per top-level key when the state is an object. */
+  readonly state: ReadonlyMap<string, string>;
+}
+
+/** Caches clean runs: several schedules share a workload, and shrinking revisits the same ones many times. */
+export type BaselineCache = Map<string, Baseline>;
 
 /**
  * Runs `schedule` and checks the three properties:
@@ -54,8 +62,9 @@ export async function checkSchedule<W>(
   }
   const clean = cleanScheduleOf(schedule);
   if (clean.faults.length !== schedule.faults.length) {
-    const baseline = await baselineOf(target, workload, clean, options);
-    violations.push(...compareRuns(run, baseline, uuidsIn(workload)));
+    const stable = uuidsIn([workload, flows]);
+    const baseline = await baselineOf(target, workload, clean, stable, options);
+    violations.push(...compareRuns(run, baseline, stable));
   }
   return { run, violations };
 }
@@ -64,27 +73,31 @@ async function baselineOf<W>(
   target: SimTarget<W>,
   workload: W,
   clean: Schedule,
+  stable: ReadonlySet<string>,
   options: SimulateOptions & { readonly baselines?: BaselineCache },
-): Promise<SimRun> {
+): Promise<Baseline> {
   const cache = options.baselines;
   const key = cache ? JSON.stringify([workload, clean]) : '';
   const cached = cache?.get(key);
   if (cached) return cached;
-  const run = await simulate(target, workload, clean, {
-    ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}),
-  });
+  const run = await simulate(target, workload, clean, options.maxSteps ? { maxSteps: options.maxSteps } : {});
+  const baseline = {
+    run,
+    events: eventSignatures(run.events, stable),
+    state: stateSignatures(run.state, stable),
+  };
   if (cache) {
-    if (cache.size > 2_000) cache.clear();
-    cache.set(key, run);
+    if (cache.size > 1_000) cache.clear();
+    cache.set(key, baseline);
   }
-  return run;
+  return baseline;
 }
 
 /** Idempotency: the faulty run must end like the clean one. */
-export function compareRuns(run: SimRun, clean: SimRun, stable: ReadonlySet<string>): Violation[] {
+export function compareRuns(run: SimRun, clean: Baseline, stable: ReadonlySet<string>): Violation[] {
   const violations: Violation[] = [];
   const mine = eventSignatures(run.events, stable);
-  const theirs = eventSignatures(clean.events, stable);
+  const theirs = clean.events;
   const extra = multisetMinus(mine, theirs);
   const missing = multisetMinus(theirs, mine);
   if (extra.length > 0 || missing.length > 0) {
@@ -98,23 +111,44 @@ export function compareRuns(run: SimRun, clean: SimRun, stable: ReadonlySet<stri
       detail: `${parts.join('; ')} (compared with the clean run)`,
     });
   }
-  const state = normalize(run.state, stable);
-  const cleanState = normalize(clean.state, stable);
-  if (state !== cleanState) {
+  const state = stateSignatures(run.state, stable);
+  for (const key of new Set([...state.keys(), ...clean.state.keys()])) {
+    const mine = state.get(key) ?? 'null';
+    const theirs = clean.state.get(key) ?? 'null';
+    if (mine === theirs) continue;
+    const sizes = `${describeSize(partOf(run.state, key))} vs ${describeSize(partOf(clean.run.state, key))} in the clean run`;
     violations.push({
       property: 'idempotency',
       name: 'final state',
-      detail: firstDifference(state, cleanState),
+      detail: `${key || 'state'}: ${sizes}; ${firstDifference(mine, theirs)}`,
     });
   }
-  if (run.deadLettered > clean.deadLettered) {
+  if (run.deadLettered > clean.run.deadLettered) {
     violations.push({
       property: 'idempotency',
       name: 'dead letters',
-      detail: `${run.deadLettered} dead-lettered, the clean run ${clean.deadLettered}`,
+      detail: `${run.deadLettered} dead-lettered, the clean run ${clean.run.deadLettered}`,
     });
   }
   return violations;
+}
+
+function stateSignatures(state: unknown, stable: ReadonlySet<string>): Map<string, string> {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    return new Map([['', normalize(state, stable)]]);
+  }
+  const record = state as Record<string, unknown>;
+  return new Map(Object.keys(record).map((key) => [key, normalize(record[key], stable)]));
+}
+
+function partOf(state: unknown, key: string): unknown {
+  return key === '' || typeof state !== 'object' || state === null
+    ? state
+    : (state as Record<string, unknown>)[key];
+}
+
+function describeSize(value: unknown): string {
+  return Array.isArray(value) ? `${value.length} record(s)` : 'a different value';
 }
 
 function eventSignatures(events: readonly EventIdentity[], stable: ReadonlySet<string>): string[] {
@@ -145,6 +179,6 @@ function summarize(signatures: readonly string[]): string {
 function firstDifference(a: string, b: string): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  const from = Math.max(0, i - 60);
-  return `differs from the clean run at …${a.slice(from, i + 40)}… (clean: …${b.slice(from, i + 40)}…)`;
+  const from = Math.max(0, i - 50);
+  return `first difference: …${a.slice(from, i + 50)}… vs clean …${b.slice(from, i + 50)}…`;
 }

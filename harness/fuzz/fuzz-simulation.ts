@@ -7,8 +7,13 @@ import type { TimelineEntry } from './simulate';
 
 /** Options of a simulation fuzzing session. */
 export interface FuzzSimulationOptions {
-  /** Schedules to try (default 200). */
+  /** fast-check runs, i.e. workloads to try (default 200). */
   readonly runs?: number;
+  /**
+   * Schedules tried per workload (1..n, default 4): they share the workload's clean baseline run, which makes
+   * each schedule cheaper; shrinking drops the schedules that did not fail.
+   */
+  readonly schedulesPerWorkload?: number;
   /** fast-check seed; print it, it replays the session. Default: derived from the time (and reported). */
   readonly seed?: number;
   /** With `seed`: replay one counterexample (`path` from a report) instead of searching. */
@@ -43,7 +48,9 @@ export interface FuzzReport<W = unknown> {
   readonly seed: number;
   /** Schedules executed, shrinking included. */
   readonly executed: number;
-  /** Runs until the first failure (or all planned runs). */
+  /** Schedules executed until the first failure was found (before shrinking), or all of them. */
+  readonly schedulesToFailure: number;
+  /** fast-check runs (workloads) until the first failure, or all planned runs. */
   readonly runs: number;
   readonly elapsedMs: number;
   readonly schedulesPerSecond: number;
@@ -86,17 +93,32 @@ export async function fuzzSimulation<W>(
   const baselines: BaselineCache = new Map();
   const simulateOptions = options.maxSteps ? { maxSteps: options.maxSteps } : {};
   let executed = 0;
-  const property = fc.asyncProperty(target.workload, schedules, async (workload, schedule) => {
-    executed++;
-    options.onProgress?.(executed, planned);
-    let violations: readonly Violation[];
-    try {
-      ({ violations } = await checkSchedule(target, workload, schedule, { ...simulateOptions, baselines }));
-    } catch (error) {
-      violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
-    }
-    if (violations.length > 0) throw new ScheduleViolated(violations);
-  });
+  let untilFailure = 0;
+  let failedYet = false;
+  const property = fc.asyncProperty(
+    target.workload,
+    fc.array(schedules, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
+    async (workload, list) => {
+      for (const schedule of list) {
+        executed++;
+        if (!failedYet) untilFailure++;
+        options.onProgress?.(executed, planned);
+        let violations: readonly Violation[];
+        try {
+          ({ violations } = await checkSchedule(target, workload, schedule, {
+            ...simulateOptions,
+            baselines,
+          }));
+        } catch (error) {
+          violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
+        }
+        if (violations.length > 0) {
+          failedYet = true;
+          throw new ScheduleViolated(violations);
+        }
+      }
+    },
+  );
   const started = performance.now();
   const details = await fc.check(property, {
     seed,
@@ -108,23 +130,30 @@ export async function fuzzSimulation<W>(
     target: target.name,
     seed,
     executed,
+    schedulesToFailure: untilFailure,
     runs: details.failed ? details.numRuns : planned,
     elapsedMs,
     schedulesPerSecond: executed / Math.max(elapsedMs / 1000, 1e-9),
   };
   if (!details.failed || !details.counterexample) return base;
-  const [workload, schedule] = details.counterexample;
+  const [workload, list] = details.counterexample;
   const path = details.counterexamplePath ?? '';
   const replay = `${seed}:${path}`;
   // Re-run the minimal case once more, recording its timeline (deterministic: same result).
-  let violations: readonly Violation[];
+  let schedule: Schedule = list[list.length - 1] ?? { faults: [] };
+  let violations: readonly Violation[] = [];
   let timeline: readonly TimelineEntry[] = [];
-  try {
-    const verdict = await checkSchedule(target, workload, schedule, { ...simulateOptions, record: true });
-    violations = verdict.violations;
-    timeline = verdict.run.timeline;
-  } catch (error) {
-    violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
+  for (const candidate of list) {
+    try {
+      const verdict = await checkSchedule(target, workload, candidate, { ...simulateOptions, record: true });
+      if (verdict.violations.length === 0) continue;
+      violations = verdict.violations;
+      timeline = verdict.run.timeline;
+    } catch (error) {
+      violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
+    }
+    schedule = candidate;
+    break;
   }
   return {
     ...base,

@@ -19,7 +19,7 @@ export function formatFuzzReport(report: FuzzReport): string {
   const label = flowLabeller(failure.flows);
   lines.push(
     '',
-    `Counterexample after ${report.runs} run(s), shrunk ${failure.shrinks} time(s)`,
+    `Counterexample found after ${report.runs} run(s) / ${report.schedulesToFailure} schedule(s), shrunk ${failure.shrinks} time(s)`,
     `  seed ${report.seed}, path ${failure.path}`,
     `  replay: ${failure.replayCommand}`,
     '',

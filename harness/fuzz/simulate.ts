@@ -136,15 +136,18 @@ export async function simulate<W>(
 
   let quiesced = true;
   for (;;) {
-    let best: { id: number; priority: number } | undefined;
-    for (const message of transport.pending()) {
-      if (!hasConsumer(message.queue)) continue;
-      const priority = arrivals.get(message.id)?.priority ?? 0;
-      if (!best || priority < best.priority || (priority === best.priority && message.id < best.id)) {
-        best = { id: message.id, priority };
+    let bestId = -1;
+    let bestPriority = 0;
+    transport.scanPending((id, queue) => {
+      if (!hasConsumer(queue)) return;
+      const priority = arrivals.get(id)?.priority ?? 0;
+      if (bestId < 0 || priority < bestPriority || (priority === bestPriority && id < bestId)) {
+        bestId = id;
+        bestPriority = priority;
       }
-    }
-    if (!best) break;
+    });
+    if (bestId < 0) break;
+    const best = { id: bestId };
     if (step >= maxSteps) {
       quiesced = false;
       break;

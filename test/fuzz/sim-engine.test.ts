@@ -10,7 +10,7 @@ describe('simulation engine on a toy choreography Troupe did not write', () => {
     const report = await fuzzSimulation(toyBillingTarget(), { runs: 150, seed });
     console.log(formatFuzzReport(report));
     expect(report.failure).toBeUndefined();
-    expect(report.executed).toBe(150);
+    expect(report.executed).toBeGreaterThanOrEqual(150);
   });
 
   it('finds the non-idempotent consumer, shrinks to one duplicate and replays it', async () => {

@@ -137,6 +137,12 @@ export class InMemoryTransport implements Transport {
   readonly drive: DriveMode;
   private readonly exchanges = new Map<string, ExchangeType>();
   private readonly queues = new Map<string, QueueState>();
+  /**
+   * Routing cache: (exchange, routing key) → queues, shared by every transport with the same topology (the
+   * simulator builds thousands). Re-selected whenever exchanges, queues or bindings change.
+   */
+  private routes = new Map<string, readonly string[]>();
+  private routesDirty = true;
   private readonly onEvent: ((event: TransportEvent) => void) | undefined;
   private readonly onHandlerError: ((error: unknown, delivery: Delivery) => void) | undefined;
   private nextMessageId = 1;
@@ -165,6 +171,7 @@ export class InMemoryTransport implements Transport {
   declare(topology: Topology): Promise<void> {
     try {
       this.assertOpen('declare');
+      this.routesDirty = true;
       for (const exchange of topology.exchanges) {
         const existing = this.exchanges.get(exchange.name);
         if (existing !== undefined && existing !== exchange.type) {
@@ -248,6 +255,13 @@ export class InMemoryTransport implements Transport {
     return result;
   }
 
+  /**
+   * Visits every ready message (queue by queue, FIFO) without building snapshots: the simulator's hot path.
+   */
+  scanPending(visit: (id: number, queue: string) => void): void {
+    for (const [name, state] of this.queues) for (const stored of state.ready) visit(stored.id, name);
+  }
+
   /** Number of ready messages, over all queues or in one. */
   pendingCount(queue?: string): number {
     if (queue !== undefined) return this.queues.get(queue)?.ready.length ?? 0;
@@ -311,6 +325,7 @@ export class InMemoryTransport implements Transport {
   // ---- internals -------------------------------------------------------------------------------------------
 
   private declareQueue(queue: QueueSpec & { readonly exchange: string }): void {
+    this.routesDirty = true;
     if (!this.exchanges.has(queue.exchange) && queue.exchange !== '') {
       throw new InMemoryTransportError(
         'exchange-not-found',
@@ -341,30 +356,12 @@ export class InMemoryTransport implements Transport {
     }
   }
 
-  private route(exchange: string, message: StoredMessage['message'], deadLettered: boolean): string[] {
-    const targets: string[] = [];
-    if (exchange === '') {
-      if (this.queues.has(message.routingKey)) targets.push(message.routingKey);
-    } else {
-      const type = this.exchanges.get(exchange);
-      if (type === undefined) {
-        throw new InMemoryTransportError(
-          'exchange-not-found',
-          `Cannot publish to exchange "${exchange}": not declared (routing key "${message.routingKey}")`,
-        );
-      }
-      for (const [name, state] of this.queues) {
-        const bound = state.bindings.some(
-          (b) =>
-            b.exchange === exchange &&
-            (type === 'fanout' ||
-              (type === 'direct'
-                ? b.pattern === message.routingKey
-                : matchesRoutingKey(b.pattern, message.routingKey))),
-        );
-        if (bound) targets.push(name);
-      }
-    }
+  private route(
+    exchange: string,
+    message: StoredMessage['message'],
+    deadLettered: boolean,
+  ): readonly string[] {
+    const targets = this.targetsOf(exchange, message.routingKey);
     const ids: number[] = [];
     for (const name of targets) {
       const id = this.nextMessageId++;
@@ -384,6 +381,57 @@ export class InMemoryTransport implements Transport {
     });
     this.schedulePump();
     return targets;
+  }
+
+  /** The queues a message with `routingKey` reaches through `exchange`; cached until the topology changes. */
+  private targetsOf(exchange: string, routingKey: string): readonly string[] {
+    const cacheKey = `${exchange}\u0000${routingKey}`;
+    const table = this.routeTable();
+    const cached = table.get(cacheKey);
+    if (cached) return cached;
+    const targets: string[] = [];
+    if (exchange === '') {
+      if (this.queues.has(routingKey)) targets.push(routingKey);
+    } else {
+      const type = this.exchanges.get(exchange);
+      if (type === undefined) {
+        throw new InMemoryTransportError(
+          'exchange-not-found',
+          `Cannot publish to exchange "${exchange}": not declared (routing key "${routingKey}")`,
+        );
+      }
+      for (const [name, state] of this.queues) {
+        const bound = state.bindings.some(
+          (b) =>
+            b.exchange === exchange &&
+            (type === 'fanout' ||
+              (type === 'direct' ? b.pattern === routingKey : matchesCached(b.pattern, routingKey))),
+        );
+        if (bound) targets.push(name);
+      }
+    }
+    table.set(cacheKey, targets);
+    return targets;
+  }
+
+  private routeTable(): Map<string, readonly string[]> {
+    if (!this.routesDirty) return this.routes;
+    const parts: string[] = [];
+    for (const [name, type] of this.exchanges) parts.push(`${name}:${type}`);
+    for (const [name, state] of this.queues) {
+      parts.push(`|${name}`);
+      for (const binding of state.bindings) parts.push(`${binding.exchange}>${binding.pattern}`);
+    }
+    const signature = parts.join(',');
+    let table = sharedRoutes.get(signature);
+    if (!table) {
+      if (sharedRoutes.size > 100) sharedRoutes.clear();
+      table = new Map();
+      sharedRoutes.set(signature, table);
+    }
+    this.routes = table;
+    this.routesDirty = false;
+    return table;
   }
 
   private async run(
@@ -540,7 +588,10 @@ export class InMemoryTransport implements Transport {
     state.consumers = state.consumers.filter((c) => c !== consumer);
     state.nextConsumer = 0;
     if (consumer.inFlight > 0) await new Promise<void>((resolve) => consumer.drained.push(resolve));
-    if (state.spec.exclusive && state.consumers.length === 0) this.queues.delete(name);
+    if (state.spec.exclusive && state.consumers.length === 0) {
+      this.queues.delete(name);
+      this.routesDirty = true;
+    }
     this.resolveIdle();
   }
 
@@ -592,4 +643,19 @@ function toPending(queue: string, stored: StoredMessage): PendingMessage {
 /** A rejected promise from a synchronous failure, so port methods never throw synchronously. */
 function rejected(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+}
+
+const matchMemo = new Map<string, boolean>();
+const sharedRoutes = new Map<string, Map<string, readonly string[]>>();
+
+/** `matchesRoutingKey`, memoised: simulations create thousands of transports over the same few patterns. */
+function matchesCached(pattern: string, routingKey: string): boolean {
+  const key = `${pattern}\u0000${routingKey}`;
+  let matched = matchMemo.get(key);
+  if (matched === undefined) {
+    if (matchMemo.size > 10_000) matchMemo.clear();
+    matched = matchesRoutingKey(pattern, routingKey);
+    matchMemo.set(key, matched);
+  }
+  return matched;
 }
