@@ -66,23 +66,53 @@ export async function listConnections(options: RabbitmqctlOptions = {}): Promise
   return parseConnectionList(await run(command, ['-q', 'list_connections', 'pid', 'client_properties']));
 }
 
+/** Which connections to close: exactly one name, or every name starting with a prefix (`ownConnectionPrefix`). */
+export type ConnectionSelector = string | { readonly prefix: string };
+
 /**
- * Closes every broker connection whose `connection_name` is exactly `name` — and only those, so tests and chaos
- * tools on a shared broker never disturb other clients. Returns how many were closed (0 when none matched).
+ * Closes every broker connection whose `connection_name` is exactly `name` (or starts with `{ prefix }`) — and
+ * only those, so tests and chaos tools on a shared broker never disturb other clients. Returns how many were
+ * closed (0 when none matched; a connection that went away between listing and closing is not counted).
  * Used for fault injection: a rabbitmq-client connection closed this way reconnects by itself.
  */
 export async function closeOwnConnections(
-  name: string,
+  selector: ConnectionSelector,
   reason = 'troupe fault injection',
   options: RabbitmqctlOptions = {},
 ): Promise<number> {
-  if (name.length === 0) {
-    throw new AmqpTransportError('rabbitmqctl-failed', 'closeOwnConnections: the connection name is empty');
-  }
+  const matches = matcher(selector);
   const { command, run } = resolve(options);
-  const own = (await listConnections({ command, run })).filter((c) => c.name === name);
+  const own = (await listConnections({ command, run })).filter(
+    (c) => c.name !== undefined && matches(c.name),
+  );
+  let closed = 0;
   for (const connection of own) {
-    await run(command, ['-q', 'close_connection', connection.pid, reason]);
+    try {
+      await run(command, ['-q', 'close_connection', connection.pid, reason]);
+      closed += 1;
+    } catch (error) {
+      // Gone already (closed by its owner meanwhile) is fine; anything else is not.
+      const stillThere = (await listConnections({ command, run })).some((c) => c.pid === connection.pid);
+      if (stillThere) throw error;
+    }
   }
-  return own.length;
+  return closed;
+}
+
+function matcher(selector: ConnectionSelector): (name: string) => boolean {
+  if (typeof selector === 'string') {
+    if (selector.length === 0) {
+      throw new AmqpTransportError('rabbitmqctl-failed', 'closeOwnConnections: the connection name is empty');
+    }
+    return (name) => name === selector;
+  }
+  // A short prefix ("troupe.") would cut every engineer's connections on a shared broker.
+  if (!/^troupe\.[A-Za-z0-9_.-]+\.$/.test(selector.prefix)) {
+    throw new AmqpTransportError(
+      'rabbitmqctl-failed',
+      `closeOwnConnections: prefix ${JSON.stringify(selector.prefix)} must look like "troupe.<purpose>." ` +
+        '(use ownConnectionPrefix(purpose))',
+    );
+  }
+  return (name) => name.startsWith(selector.prefix);
 }
