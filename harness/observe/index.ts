@@ -1,0 +1,23 @@
+/** The observer's public surface: explicit list, for `harness/index.ts` to re-export. */
+export { EventLog, preciseNow } from './event-log';
+export type { ChangeSource, EventLogOptions, LogListener, RecordableDelivery } from './event-log';
+export { startTap, recordingHandler } from './tap';
+export type { StartedTap, TapOptions } from './tap';
+export { eventTypeOf, isIdentified, serviceFromRoutingKey } from './observed-event';
+export type { IdentifiedEvent, ObservedEvent, ServiceOf } from './observed-event';
+export { CorrelationGraph } from './correlation-graph';
+export type { GraphNode } from './correlation-graph';
+export { renderTimeline, timelineRows, clockTime } from './render-timeline';
+export type { TimelineOptions, TimelineRow } from './render-timeline';
+export { renderMermaid } from './render-mermaid';
+export type { MermaidOptions } from './render-mermaid';
+export { renderHtmlReport } from './render-html';
+export type { HtmlReportOptions } from './render-html';
+export { accountFlows, renderAccounting } from './flow-accounting';
+export type { AccountingOptions, AccountingReport, FlowAccount } from './flow-accounting';
+export { PgEventStore } from './pg-event-store';
+export type { PgEventStoreOptions, StoredEvent } from './pg-event-store';
+export { traceFlow } from './trace';
+export type { TraceOptions, TraceResult, TraceSource } from './trace';
+export { ObserveError } from './observe-error';
+export type { ObserveErrorCode } from './observe-error';
