@@ -22,10 +22,21 @@ export interface FuzzSimulationOptions {
   readonly maxSteps?: number;
   /** Overrides of the schedule shape (consumers and crash points come from the target). */
   readonly shape?: Omit<ScheduleShape, 'consumers' | 'crashPoints'>;
-  /** Called after every executed schedule (runs and shrinks). */
-  readonly onProgress?: (executed: number, planned: number) => void;
+  /** Called after every executed schedule (searching and shrinking). */
+  readonly onProgress?: (progress: FuzzProgress) => void;
   /** How to print the replay command for a `<seed>:<path>` token. */
   readonly replayCommand?: (token: string) => string;
+}
+
+/** Where a session is. */
+export interface FuzzProgress {
+  /** fast-check runs started (capped at `planned`; shrinking runs past it). */
+  readonly runs: number;
+  readonly planned: number;
+  /** Schedules executed so far. */
+  readonly schedules: number;
+  /** True once a failure was found and fast-check is shrinking it. */
+  readonly shrinking: boolean;
 }
 
 /** The minimal failing case. */
@@ -93,16 +104,23 @@ export async function fuzzSimulation<W>(
   const baselines: BaselineCache = new Map();
   const simulateOptions = options.maxSteps ? { maxSteps: options.maxSteps } : {};
   let executed = 0;
+  let invocations = 0;
   let untilFailure = 0;
   let failedYet = false;
   const property = fc.asyncProperty(
     target.workload,
     fc.array(schedules, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
     async (workload, list) => {
+      invocations++;
       for (const schedule of list) {
         executed++;
         if (!failedYet) untilFailure++;
-        options.onProgress?.(executed, planned);
+        options.onProgress?.({
+          runs: Math.min(invocations, planned),
+          planned,
+          schedules: executed,
+          shrinking: failedYet,
+        });
         let violations: readonly Violation[];
         try {
           ({ violations } = await checkSchedule(target, workload, schedule, {

@@ -10,6 +10,7 @@ import {
   type Topology,
   type Transport,
 } from '../transport';
+import { deadLetterQueueName } from '../dead-letter';
 import { InMemoryTransportError } from './in-memory-transport-error';
 
 /**
@@ -183,6 +184,24 @@ export class InMemoryTransport implements Transport {
         this.exchanges.set(exchange.name, exchange.type);
       }
       for (const queue of topology.queues) this.declareQueue(queue);
+      // Like the AMQP adapter: every queue with a dead-letter exchange gets its DLQ, keyed by the queue's name.
+      for (const queue of topology.queues) {
+        const dlx = queue.deadLetterExchange;
+        if (dlx === undefined || !this.exchanges.has(dlx)) continue;
+        const name = deadLetterQueueName(queue.name);
+        const existing = this.queues.get(name);
+        if (!existing) {
+          this.declareQueue({
+            name,
+            exchange: dlx,
+            bindings: [queue.name],
+            ...(queue.kind ? { kind: queue.kind } : {}),
+          });
+        } else if (!existing.bindings.some((b) => b.exchange === dlx && b.pattern === queue.name)) {
+          existing.bindings.push({ exchange: dlx, pattern: queue.name });
+          this.routesDirty = true;
+        }
+      }
       return Promise.resolve();
     } catch (error) {
       return rejected(error);
@@ -527,7 +546,8 @@ export class InMemoryTransport implements Transport {
       'x-first-death-reason': stored.message.headers['x-first-death-reason'] ?? 'rejected',
       'x-first-death-exchange': stored.message.headers['x-first-death-exchange'] ?? stored.exchange,
     };
-    this.route(dlx, { ...stored.message, headers }, true);
+    // The dead-letter convention (harness/transport/dead-letter.ts): routing key = the source queue's name.
+    this.route(dlx, { ...stored.message, routingKey: queue, headers }, true);
     return 'dead-lettered';
   }
 

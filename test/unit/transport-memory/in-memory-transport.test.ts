@@ -57,6 +57,8 @@ describe('InMemoryTransport (auto)', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ messageId: 'e1', exchange: 'shop.dlx', queue: 'payments.dlq' });
     expect(dead[0]?.headers['x-first-death-reason']).toBe('rejected');
+    // harness/transport/dead-letter.ts: dead letters are keyed by the source queue's name.
+    expect(dead[0]?.routingKey).toBe('payments');
     expect(dead[0]?.headers['x-first-death-queue']).toBe('payments');
     await transport.close();
   });

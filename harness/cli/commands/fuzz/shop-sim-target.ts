@@ -147,7 +147,6 @@ async function startShop(env: SimEnv, workload: ShopWorkload, bugs: readonly Kno
         bindings: routingKeysOf(name),
         deadLetterExchange: `${exchange}.dlx`,
       })),
-      { name: `${exchange}.dlq`, exchange: `${exchange}.dlx`, bindings: ['#'] },
     ],
   });
   const relay = (): Promise<number> =>
