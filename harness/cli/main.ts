@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { CliExit } from './cli-exit';
 import { registerContractsCommand } from './commands/contracts';
 import { registerFuzzCommand } from './commands/fuzz';
 import { registerRunCommand } from './commands/run';
@@ -11,7 +12,9 @@ const program = new Command('troupe')
   .description(
     'Contract tests, delivery fuzzing and eventual-consistency assertions for choreographed services',
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors must exit 2 (CI tells them from test failures), so commander reports instead of exiting.
+  .exitOverride();
 
 registerRunCommand(program);
 registerScenariosCommand(program);
@@ -19,8 +22,19 @@ registerFuzzCommand(program);
 registerTraceCommand(program);
 registerContractsCommand(program);
 registerServiceCommand(program);
+for (const command of program.commands) command.exitOverride();
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // --help and --version end with code 0; anything else commander refuses is a usage error.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  if (error instanceof CliExit) {
+    console.error(error.message);
+    process.exitCode = error.exitCode;
+    return;
+  }
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 2;
 });

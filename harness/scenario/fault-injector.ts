@@ -23,6 +23,16 @@ export interface FaultInjectorOptions {
   readonly clock?: () => number;
 }
 
+/** What the injector needs from the target; see `FaultInjector.bind`. */
+export interface FaultBinding {
+  readonly adapter: EnvelopeAdapter;
+  readonly serviceOfQueue: (queue: string) => string | undefined;
+  /** Cuts broker connections (of one service or all); returns what it did, for the report. */
+  readonly cutConnections: (service: string | undefined) => Promise<string>;
+  /** Stops and starts a service; returns what it did. */
+  readonly restartService: (service: string) => Promise<string>;
+}
+
 type DuplicateFault = Extract<ScenarioFault, { duplicate: unknown }>['duplicate'];
 type DelayFault = Extract<ScenarioFault, { delay: unknown }>['delay'];
 type ReorderFault = Extract<ScenarioFault, { reorder: unknown }>['reorder'];
@@ -38,6 +48,8 @@ type RedeliverFault = Extract<ScenarioFault, { redeliver: unknown }>['redeliver'
  *   handled (or `window` passes), so they are processed out of order;
  * - `redeliver`: the consumer handles the event, then "crashes" before its ack: the delivery is requeued and the
  *   broker redelivers it with `redelivered=true`;
+ * - `cutConnections` / `restartService`: applied (through the target) as soon as their `after` event is
+ *   published, while consumers hold their deliveries, so the fault lands mid-flow;
  * - `cut()`: emulates a cut connection where the broker cannot be cut for real (in-memory): handlers running at
  *   that moment lose their ack and their messages come back redelivered.
  */
@@ -55,6 +67,16 @@ export class FaultInjector {
   private readonly held = new Map<string, (() => void)[]>();
   private readonly log: AppliedFault[] = [];
   private cutEpoch = 0;
+  private actions: Pick<FaultBinding, 'cutConnections' | 'restartService'> | undefined;
+  /** `cutConnections` / `restartService` faults, each fired once when its `after` event is first published. */
+  private readonly triggers: {
+    readonly after: string;
+    readonly fire: () => Promise<void>;
+    fired: boolean;
+  }[] = [];
+  private readonly triggered: Promise<void>[] = [];
+  /** While a triggered fault is being applied, consumers wait here: the fault lands mid-flow, not after it. */
+  private gate: Promise<void> = Promise.resolve();
 
   constructor(faults: readonly ScenarioFault[], options: FaultInjectorOptions = {}) {
     this.clock = options.clock ?? Date.now;
@@ -63,16 +85,62 @@ export class FaultInjector {
       else if ('delay' in fault) this.delays.push(fault.delay);
       else if ('reorder' in fault) this.reorders.push(fault.reorder);
       else if ('redeliver' in fault) this.redeliveries.push(fault.redeliver);
+      else if ('cutConnections' in fault) {
+        const { after, service } = fault.cutConnections;
+        this.triggers.push({
+          after,
+          fired: false,
+          fire: async () => {
+            const detail = await this.requireActions().cutConnections(service);
+            this.note('cutConnections', `after ${after}: ${detail}`);
+          },
+        });
+      } else {
+        const { after, service } = fault.restartService;
+        this.triggers.push({
+          after,
+          fired: false,
+          fire: async () => {
+            const detail = await this.requireActions().restartService(service);
+            this.note('restartService', `after ${after}: ${detail}`);
+          },
+        });
+      }
     }
   }
 
+  private requireActions(): Pick<FaultBinding, 'cutConnections' | 'restartService'> {
+    if (!this.actions) throw new Error('FaultInjector: bind() was not called before traffic started');
+    return this.actions;
+  }
+
+  /** Fires the triggers waiting for `type`; consumers hold their deliveries until the faults are applied. */
+  private fireTriggers(type: string | undefined): void {
+    const due = this.triggers.filter((trigger) => !trigger.fired && trigger.after === type);
+    if (due.length === 0) return;
+    for (const trigger of due) trigger.fired = true;
+    const applying = (async () => {
+      for (const trigger of due) await trigger.fire();
+    })();
+    this.triggered.push(applying);
+    // Consumers resume whether the fault worked or not; `settled()` reports a failure.
+    this.gate = Promise.all([this.gate, applying.catch(() => undefined)]).then(() => undefined);
+  }
+
   /**
-   * Tells the injector how to read event types (the target's envelope adapter: black-box) and which service
-   * consumes a queue (for faults scoped to one service). Call before traffic starts.
+   * Tells the injector how to read event types (the target's envelope adapter: black-box), which service
+   * consumes a queue (for faults scoped to one service), and how to cut connections and restart services. Call
+   * before traffic starts.
    */
-  bind(adapter: EnvelopeAdapter, serviceOfQueue: (queue: string) => string | undefined): void {
-    this.adapter = adapter;
-    this.serviceOfQueue = serviceOfQueue;
+  bind(binding: FaultBinding): void {
+    this.adapter = binding.adapter;
+    this.serviceOfQueue = binding.serviceOfQueue;
+    this.actions = binding;
+  }
+
+  /** Resolves when every triggered fault (cut, restart) has been applied; rejects with the first failure. */
+  async settled(): Promise<void> {
+    await Promise.all(this.triggered);
   }
 
   /** Faults applied so far, in order. */
@@ -80,7 +148,7 @@ export class FaultInjector {
     return this.log;
   }
 
-  /** Records a fault applied elsewhere (connection cuts, restarts), so the report shows every fault in one list. */
+  /** Records a fault applied elsewhere, so the report shows every fault in one list. */
   note(kind: AppliedFault['kind'], detail: string): void {
     this.log.push({ at: this.clock(), kind, detail });
   }
@@ -119,8 +187,9 @@ export class FaultInjector {
 
   private async publish(transport: Transport, exchange: string, message: OutgoingMessage): Promise<void> {
     await transport.publish(exchange, message);
-    if (this.duplicates.length === 0) return;
+    if (this.duplicates.length === 0 && this.triggers.length === 0) return;
     const { type, id } = this.eventTypeOf(message);
+    this.fireTriggers(type);
     const copies = this.duplicates
       .filter((fault) => fault.event === type)
       .reduce((sum, fault) => sum + fault.copies, 0);
@@ -137,6 +206,7 @@ export class FaultInjector {
         type: string | undefined,
       ): boolean => fault.event === type && (fault.service === undefined || fault.service === service);
       const epoch = this.cutEpoch;
+      await this.gate;
       const { type, id } = this.eventTypeOf(delivery);
       const waiting = this.held.get(queue);
       const delay = this.delays.find((fault) => applies(fault, type));

@@ -22,7 +22,7 @@ export interface RunScenarioOptions {
   readonly target: ScenarioTargetFactory;
   /** Default `broker`. Only passed on to the target factory. */
   readonly mode?: ScenarioMode;
-  /** Prefix of the run's namespace; default `scn`. */
+  /** Prefix of the run's namespace (lower case letters and digits); default `scn`. */
   readonly namespacePrefix?: string;
 }
 
@@ -45,7 +45,7 @@ export async function runScenario(
 ): Promise<ScenarioReport> {
   const { spec, file } = scenario;
   const mode = options.mode ?? 'broker';
-  const namespace = `${options.namespacePrefix ?? 'scn'}.${slug(spec.name)}.${randomBytes(3).toString('hex')}`;
+  const namespace = `${options.namespacePrefix ?? 'scn'}-${slug(spec.name)}-${randomBytes(3).toString('hex')}`;
   const startedAt = Date.now();
   const checks: ScenarioCheck[] = [];
   const flows: StartedFlow[] = [];
@@ -60,20 +60,27 @@ export async function runScenario(
 
   try {
     faults = new FaultInjector(spec.faults);
-    const started = await options.target({ namespace, mode, given, faults });
+    const restartableServices = spec.faults.flatMap((fault) =>
+      'restartService' in fault ? [fault.restartService.service] : [],
+    );
+    const started = await options.target({ namespace, mode, given, faults, restartableServices });
     target = started;
     // The injector reads messages with the target's adapter, which exists only once the target does.
-    faults.bind(started.adapter, (queue) => started.serviceOfQueue(queue));
+    faults.bind({
+      adapter: started.adapter,
+      serviceOfQueue: (queue) => started.serviceOfQueue(queue),
+      cutConnections: (service) => started.cutConnections(service),
+      restartService: (service) => started.restartService(service),
+    });
     log = new EventLog({ adapter: target.adapter });
     tap = await startTap({ transport: target.observerTransport, exchange: target.exchange, log });
-    const unsubscribe = armTriggeredFaults(spec, log, started, faults, checks);
 
     await runWhen(spec, given, started, flows);
     const deadline = startedAt + spec.within;
     await awaitTerminals(spec, log, started, flows, deadline, checks);
     await checkChains(spec, log, flows, started.leafEventTypes, deadline, checks);
     await settle(spec, log, started, flows, checks);
-    unsubscribe();
+    await checkTriggeredFaults(spec, faults, checks);
     checkCounts(spec, log, flows, checks);
     checkPayloads(spec, log, flows, checks);
     statuses = await checkStates(spec, started, flows, checks);
@@ -526,56 +533,34 @@ async function checkStates(
   return statuses;
 }
 
-/** `cutConnections` / `restartService`: fired once, when their `after` event is first observed. */
-function armTriggeredFaults(
+/** `cutConnections` / `restartService` faults must have been applied, or the scenario proved nothing. */
+async function checkTriggeredFaults(
   spec: ScenarioSpec,
-  log: EventLog,
-  target: ScenarioTarget,
   faults: FaultInjector,
   checks: ScenarioCheck[],
-): () => void {
-  const triggers = spec.faults.flatMap((fault) => {
-    if ('cutConnections' in fault) {
-      const { after, service } = fault.cutConnections;
-      return [
-        {
-          after,
-          run: async () => {
-            const detail = await target.cutConnections(service);
-            faults.note('cutConnections', `after ${after}: ${detail}`);
-          },
-        },
-      ];
-    }
-    if ('restartService' in fault) {
-      const { after, service } = fault.restartService;
-      return [
-        {
-          after,
-          run: async () => {
-            const detail = await target.restartService(service);
-            faults.note('restartService', `after ${after}: ${detail}`);
-          },
-        },
-      ];
-    }
-    return [];
-  });
-  if (triggers.length === 0) return () => undefined;
-  const fired = new Set<number>();
-  return log.subscribe((event) => {
-    triggers.forEach((trigger, index) => {
-      if (fired.has(index) || event.identity?.eventType !== trigger.after) return;
-      fired.add(index);
-      trigger.run().catch((caught: unknown) => {
-        checks.push({
-          name: `fault after ${trigger.after} could be applied`,
-          ok: false,
-          detail: firstLines(caught, 2),
-        });
-      });
+): Promise<void> {
+  const wanted = spec.faults.flatMap((fault) =>
+    'cutConnections' in fault
+      ? [{ kind: 'cutConnections', after: fault.cutConnections.after }]
+      : 'restartService' in fault
+        ? [{ kind: 'restartService', after: fault.restartService.after }]
+        : [],
+  );
+  if (wanted.length === 0) return;
+  try {
+    await faults.settled();
+  } catch (caught) {
+    checks.push({ name: 'triggered faults were applied', ok: false, detail: firstLines(caught, 2) });
+    return;
+  }
+  for (const fault of wanted) {
+    const applied = faults.applied().some((entry) => entry.kind === fault.kind);
+    checks.push({
+      name: `fault ${fault.kind} after ${fault.after} was applied`,
+      ok: applied,
+      detail: applied ? undefined : `${fault.after} was never published`,
     });
-  });
+  }
 }
 
 function describeError(caught: unknown): { code: string; message: string } {
@@ -600,6 +585,7 @@ function slug(name: string): string {
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-|-$/g, '')
-      .slice(0, 32) || 'scenario'
+      .slice(0, 32)
+      .replace(/-$/, '') || 'scenario'
   );
 }

@@ -45,12 +45,17 @@ export interface ScenarioOrderCommand {
 
 /** What the runner hands a target factory. */
 export interface ScenarioTargetContext {
-  /** Unique per scenario run: name exchanges, queues and schemas after it so runs never share anything. */
+  /**
+   * Unique per scenario run (`scn-<name>-<hex>`: lower case, digits, `-`; at most 48 characters): name exchanges,
+   * queues and schemas after it so runs never share anything.
+   */
   readonly namespace: string;
   readonly mode: ScenarioMode;
   readonly given: ResolvedGiven;
   /** Wrap every Transport the services use with `faults.wrap(...)` so message faults apply. */
   readonly faults: FaultInjector;
+  /** Services a `restartService` fault will stop and start: run them so that they can be restarted alone. */
+  readonly restartableServices: readonly string[];
 }
 
 /**
