@@ -47,7 +47,8 @@ export function writeSnapshots(definitions: readonly EventDefinition[], dir: str
       const file = snapshotPath(dir, snapshot.eventType, snapshot.version);
       const text = `${JSON.stringify(snapshot, null, 2)}\n`;
       if (existsSync(file)) {
-        if (readFileSync(file, 'utf8') !== text) {
+        // Compared as data: the committed file may be reformatted (prettier).
+        if (JSON.stringify(JSON.parse(readFileSync(file, 'utf8'))) !== JSON.stringify(snapshot)) {
           throw new ContractError(
             'incompatible-schema',
             `${snapshot.eventType} ${snapshot.version} was released with another schema (${file}): bump the version`,
