@@ -179,11 +179,12 @@ export class AmqpTransport implements Transport {
 
   async declare(topology: Topology): Promise<void> {
     this.assertOpen('declare');
-    const plan = planTopology(topology); // validates before anything is remembered
-    for (const exchange of topology.exchanges) this.exchanges.set(exchange.name, exchange);
-    for (const queue of topology.queues) this.queues.set(queue.name, queue);
+    const plan = planTopology(topology); // validates before anything is sent
     await this.redeclaring;
     await this.run(plan);
+    // Remembered only once the broker accepted it: a refused declaration must not poison every re-declaration.
+    for (const exchange of topology.exchanges) this.exchanges.set(exchange.name, exchange);
+    for (const queue of topology.queues) this.queues.set(queue.name, queue);
   }
 
   async publish(exchange: string, message: OutgoingMessage): Promise<void> {

@@ -117,6 +117,18 @@ describe('AmqpTransport specifics', () => {
     await t.close();
   });
 
+  it('refuses a declaration that conflicts with the broker (declare-failed) and stays usable', async () => {
+    const t = await open();
+    const error = await t
+      .declare({ exchanges: [], queues: [{ name: work, exchange, bindings: ['#'], kind: 'classic' }] })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'declare-failed' });
+    expect((error as Error).message).toMatch(/PRECONDITION_FAILED|inequivalent arg/);
+    await t.publish(exchange, { routingKey: 'x', body: new TextEncoder().encode('still-works') });
+    await expect(first(t, work)).resolves.toBe('still-works');
+    await t.close();
+  });
+
   it('leaves a message published after close() queued for the next consumer (the old handler is gone)', async () => {
     const t = await open();
     const seenByOld: string[] = [];
