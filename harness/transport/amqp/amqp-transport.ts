@@ -109,6 +109,10 @@ function describe(error: unknown): string {
  * channel per consumer. Topology is kept as data and re-declared after every reconnect (and each consumer
  * re-declares its own queue before resuming, so exclusive tap queues come back too). Handlers settle deliveries
  * with manual acks; a handler that throws is reported and its delivery requeued, never crashing the process.
+ *
+ * Bodies arrive byte-exact, with one exception: rabbitmq-client parses `application/json` bodies (without a
+ * content-encoding) itself, so valid JSON is re-serialized — equal as JSON, but whitespace and number spelling may
+ * differ, and duplicate keys or numbers beyond double precision are not preserved. Invalid JSON stays byte-exact.
  */
 export class AmqpTransport implements Transport {
   /** The name this transport's connection carries on the broker. */
