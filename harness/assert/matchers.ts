@@ -98,3 +98,9 @@ declare global {
     interface Matchers<R, T = {}> extends FlowMatchers<R> {}
   }
 }
+
+// For `import { expect } from '@jest/globals'` users: the same matchers on the `expect` package's type.
+declare module 'expect' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
+  interface Matchers<R extends void | Promise<void>, T = unknown> extends FlowMatchers<R> {}
+}

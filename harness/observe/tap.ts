@@ -21,6 +21,8 @@ export interface TapOptions {
   readonly exchangeType?: 'topic' | 'fanout' | 'direct';
   /** Unacked deliveries the tap may hold; default 500 (the tap only records, then acks). */
   readonly prefetch?: number;
+  /** A log listener threw while recording (the delivery is still recorded and acked). Default: stderr. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** A running tap: its log, its queue, and how to stop it (`await using tap = await startTap(…)`). */
@@ -51,7 +53,7 @@ export async function startTap(options: TapOptions): Promise<StartedTap> {
       exchanges: [{ name: options.exchange, type: options.exchangeType ?? 'topic' }],
       queues: [{ name: queue, exchange: options.exchange, bindings, kind: 'classic', exclusive: true }],
     });
-    subscription = await options.transport.consume(queue, recordingHandler(log), {
+    subscription = await options.transport.consume(queue, recordingHandler(log, undefined, options.onError), {
       prefetch: options.prefetch ?? 500,
     });
   } catch (error) {
@@ -67,15 +69,24 @@ export async function startTap(options: TapOptions): Promise<StartedTap> {
 /**
  * Wraps a consumer's handler so every delivery it gets — redeliveries with their flag and delivery tag included —
  * is recorded before the handler runs. Without `handler` it records and acks (what the tap does). Use it to watch
- * a service's own queue, where redeliveries happen.
+ * a service's own queue, where redeliveries happen. `onError` gets a listener's failure (default: stderr).
  */
-export function recordingHandler(log: EventLog, handler?: DeliveryHandler): DeliveryHandler {
+export function recordingHandler(
+  log: EventLog,
+  handler?: DeliveryHandler,
+  onError: (error: unknown) => void = reportToStderr,
+): DeliveryHandler {
   return async (delivery: Delivery) => {
     try {
       log.record(delivery);
-    } catch {
-      // A failing listener is the listener's problem; the delivery itself was recorded and must still be settled.
+    } catch (error) {
+      // A failing listener is the listener's problem: the delivery was recorded and must still be settled.
+      onError(error);
     }
     return handler ? handler(delivery) : 'ack';
   };
+}
+
+function reportToStderr(error: unknown): void {
+  console.error(error instanceof Error ? `${error.message}: ${String(error.cause)}` : error);
 }

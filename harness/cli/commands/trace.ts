@@ -63,6 +63,13 @@ export function registerTraceCommand(program: Command): void {
               `--live: expected a number of seconds > 0, got "${flags.live}"`,
             );
           }
+          const idleMs = Number(flags.idle);
+          if (!Number.isFinite(idleMs) || idleMs < 0) {
+            throw new ObserveError(
+              'invalid-argument',
+              `--idle: expected milliseconds ≥ 0, got "${flags.idle}"`,
+            );
+          }
           if (!flags.exchange) throw new ObserveError('invalid-argument', '--live needs --exchange <name>');
           transport = new AmqpTransport({
             ...(flags.amqpUrl ? { url: flags.amqpUrl } : {}),
@@ -74,7 +81,7 @@ export function registerTraceCommand(program: Command): void {
             transport,
             exchange: flags.exchange,
             seconds,
-            idleMs: Number(flags.idle),
+            idleMs,
             adapter: troupeEnvelopeAdapter(flags.businessKey),
             ...(flags.persist ? { persistNamespace: flags.namespace } : {}),
             ...(flags.databaseUrl ? { connectionString: flags.databaseUrl } : {}),

@@ -1,3 +1,4 @@
+import { expect as globalsExpect } from '@jest/globals';
 import { troupeEnvelopeAdapter } from '../../../harness/events/envelope-adapter';
 import { newEventId } from '../../../harness/events/event-id';
 import { FlowAssertionError } from '../../../harness/assert/assertion-error';
@@ -332,6 +333,14 @@ describe('Jest matchers', () => {
     await expect(expect('not a flow').toEventuallyEmit('X', { within: 1 })).rejects.toThrow(
       /expected a Flow/,
     );
+  });
+});
+
+describe('typed expect from @jest/globals', () => {
+  it('has the flow matchers too', async () => {
+    const { log, correlationId, emit } = setup();
+    emit('OrderPlaced');
+    await globalsExpect(flow(log, correlationId)).toEventuallyEmit('OrderPlaced', { within: 10 });
   });
 });
 
