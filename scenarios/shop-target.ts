@@ -1,5 +1,6 @@
 import { Connection } from 'rabbitmq-client';
 import { troupeEnvelopeAdapter } from '../harness/events/envelope-adapter';
+import type { ScenarioSuite } from '../harness/scenario/jest-scenarios';
 import type { ScenarioTarget, ScenarioTargetFactory } from '../harness/scenario/scenario-target';
 import { AmqpTransport } from '../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../harness/transport/amqp/connection-name';
@@ -20,6 +21,7 @@ import {
   type ServiceName,
 } from '../reference-services/services';
 import { startShop, type StartedShop, type StartShopOptions } from '../reference-services/shop';
+import { shopLoadOptions } from './shop-vocabulary';
 
 /** Where the shop runs for a scenario. */
 export type ShopTargetOptions =
@@ -230,4 +232,18 @@ async function deleteTopology(url: string, namespace: string): Promise<void> {
   } finally {
     await connection.close();
   }
+}
+
+/**
+ * The shop's scenarios on this machine's broker and database (`AMQP_URL` / `DATABASE_URL`, else the local
+ * servers): what `test/e2e/scenarios.test.ts` hands to `describeScenarios`.
+ */
+export function shopScenarioSuite(
+  options: ShopTargetOptions = {
+    mode: 'broker',
+    amqpUrl: process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
+    databaseUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+  },
+): ScenarioSuite {
+  return { ...shopLoadOptions, target: shopTarget(options), mode: options.mode };
 }

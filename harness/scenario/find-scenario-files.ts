@@ -1,3 +1,4 @@
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -52,4 +53,41 @@ function globToRegExp(glob: string): RegExp {
     else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${source}$`);
+}
+
+/**
+ * Synchronous `findScenarioFiles`, for test files that must declare their tests while being collected (Jest).
+ */
+export function findScenarioFilesSync(pattern = defaultScenarioGlob, cwd = process.cwd()): string[] {
+  const absolute = path.resolve(cwd, pattern);
+  let info: ReturnType<typeof statSync> | undefined;
+  try {
+    info = statSync(absolute);
+  } catch {
+    info = undefined;
+  }
+  if (info?.isFile()) return [pattern];
+  if (info?.isDirectory()) return findScenarioFilesSync(path.join(pattern, '**/*.scenario.yaml'), cwd);
+  const segments = pattern.split(/[\\/]+/);
+  const firstWild = segments.findIndex((segment) => /[*?]/.test(segment));
+  if (firstWild < 0) return [];
+  const base = segments.slice(0, firstWild).join('/') || '.';
+  const matcher = globToRegExp(segments.slice(firstWild).join('/'));
+  const found: string[] = [];
+  const walkSync = (root: string, relative: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(path.join(root, relative), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walkSync(root, child);
+      else if (entry.isFile() && matcher.test(child)) found.push(base === '.' ? child : `${base}/${child}`);
+    }
+  };
+  walkSync(path.resolve(cwd, base), '');
+  return found.sort();
 }

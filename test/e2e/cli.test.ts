@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `npx troupe …` the way a user or CI does (the bin → tsx → harness/cli/main.ts). */
+function troupe(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join('bin', 'troupe.cjs'), ...args],
+      { timeout: 60_000, env: { ...process.env, FORCE_COLOR: '0' } },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('troupe scenarios (exit codes CI can use)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'troupe-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 on a broken spec, naming file, line, column and path, and runs nothing', async () => {
+    const result = await troupe('scenarios', 'test/unit/scenario/fixtures/broken.scenario.yaml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'test/unit/scenario/fixtures/broken.scenario.yaml:16:28  then.orders.*.chain[1]: unknown event type "PaymentComplete"',
+    );
+    expect(result.stderr).toContain(
+      'broken.scenario.yaml:12:41  when[0].placeOrder.items[0].colour: unknown field "colour"',
+    );
+    expect(result.stderr).toContain('1 invalid scenario spec(s); nothing was run');
+    expect(result.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // no stack trace
+  });
+
+  it('exits 1 on a failing scenario, printing checks and the timeline, and writes JUnit', async () => {
+    const junit = path.join(dir, 'scenarios.xml');
+    const result = await troupe(
+      'scenarios',
+      'test/e2e/fixtures/wrong-expectation.scenario.yaml',
+      '--sim',
+      '--junit',
+      junit,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toContain('IN-MEMORY transport (--sim)');
+    expect(result.stderr).toContain('✗ order: reaches OrderCancelled');
+    expect(result.stderr).toContain('reached ShipmentScheduled instead');
+    expect(result.stderr).toMatch(/Timeline of order[\s\S]*OrderPlaced[\s\S]*ShipmentScheduled/);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toContain('<testsuite name="troupe scenarios" tests="1" failures="1" errors="0"');
+    expect(xml).toContain('<failure message="order: reaches OrderCancelled; order: status is cancelled">');
+  });
+
+  it('exits 0 when the scenarios pass on RabbitMQ', async () => {
+    const result = await troupe('scenarios', 'scenarios/happy-path.scenario.yaml');
+    expect(result.stdout.split('\n')[0]).toContain('broker: RabbitMQ at amqp://');
+    expect(result.stdout).toContain('1/1 scenario(s) passed');
+    expect(result.code).toBe(0);
+  });
+
+  it('exits 2 on a usage error and 0 for --help', async () => {
+    const [bad, help] = await Promise.all([
+      troupe('scenarios', '--no-such-flag'),
+      troupe('scenarios', '--help'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--no-such-flag'");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(
+      'Exit codes: 0 every scenario passed, 1 a scenario failed, 2 usage or spec error.',
+    );
+  });
+});

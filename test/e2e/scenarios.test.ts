@@ -1,0 +1,5 @@
+import { describeScenarios } from '../../harness/scenario/jest-scenarios';
+import { shopScenarioSuite } from '../../scenarios/shop-target';
+
+// Every scenarios/*.scenario.yaml becomes a concurrent test against the reference services on RabbitMQ + PostgreSQL.
+describeScenarios('scenarios', shopScenarioSuite());
