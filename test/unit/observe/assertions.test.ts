@@ -55,7 +55,7 @@ describe('flow(log, id).toReach', () => {
     emit('ShipmentScheduled');
     await tick();
     expect(reached).toBe('ShipmentScheduled');
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(1000);
     await waiting;
   });
 
@@ -151,7 +151,7 @@ describe('never (a real window)', () => {
     const { log, correlationId, emit } = setup();
     emit('PaymentCompleted');
     const error = await failureOf(flow(log, correlationId).never('PaymentCompleted', { during: 10_000 }));
-    expect(error.failure.waitedMs).toBeLessThan(50);
+    expect(error.failure.waitedMs).toBeLessThan(1000);
   });
 });
 
@@ -210,20 +210,22 @@ describe('quiescence', () => {
       within: 20_000,
       leafTypes: ['CustomerNotified'],
     });
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('falls back to inactivity, and fails when activity continues until the deadline', async () => {
     const { log, correlationId, emit } = setup();
     emit('OrderPlaced');
+    const started = performance.now();
     await flow(log, correlationId).quiescent({ idleFor: 20, within: 1000 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15); // waited for silence, not resolved at once
 
     const busy = setInterval(() => emit('Tick'), 5);
     try {
-      const error = await failureOf(flow(log, correlationId).quiescent({ idleFor: 60, within: 150 }));
+      const error = await failureOf(flow(log, correlationId).quiescent({ idleFor: 300, within: 600 }));
       expect(error.code).toBe('not-quiescent');
       expect(error.message).toContain('still active');
-      const whole = await failureOf(quiescent(log, { idleFor: 60, within: 100 }));
+      const whole = await failureOf(quiescent(log, { idleFor: 300, within: 500 }));
       expect(whole.code).toBe('not-quiescent');
     } finally {
       clearInterval(busy);
