@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Connection } from 'rabbitmq-client';
 import { AmqpTransport } from '../../../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../../../harness/transport/amqp/connection-name';
 import type { Delivery } from '../../../harness/transport/transport';
 import { PostgresStore } from '../../../reference-services/kit/postgres-store';
-import { topologyNames } from '../../../reference-services/kit/topology';
+import { deleteTopology } from '../../../reference-services/kit/delete-topology';
 import { serviceNames } from '../../../reference-services/services';
 import { startShop, type StartShopOptions, type StartedShop } from '../../../reference-services/shop';
 import type { ShippingAddress } from '../../../reference-services/events/common';
@@ -78,30 +77,11 @@ export async function shopUnderTest(
     async dispose() {
       await shop.stop();
       await transport.close();
-      await deleteTopology(namespace);
+      await deleteTopology(namespace, serviceNames);
       await store.dropSchema();
       await store.close();
     },
   };
-}
-
-/** Deletes the namespace's queues and exchanges (the Transport port has no delete: use the client directly). */
-export async function deleteTopology(namespace: string): Promise<void> {
-  const names = topologyNames(namespace);
-  const connection = new Connection({
-    url: process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
-    connectionName: connectionName('services-it-cleanup'),
-  });
-  try {
-    for (const service of serviceNames) {
-      await connection.queueDelete({ queue: names.queue(service) });
-      await connection.queueDelete({ queue: names.deadLetterQueue(service) });
-    }
-    await connection.exchangeDelete({ exchange: names.exchange });
-    await connection.exchangeDelete({ exchange: names.deadLetterExchange });
-  } finally {
-    await connection.close();
-  }
 }
 
 /** Collects deliveries of a queue until `count` arrived or the deadline passes. */
