@@ -1,11 +1,193 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { fuzzBroker, formatBrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
+import type { BrokerTarget } from '../../fuzz/broker/broker-target';
+import { fuzzSimulation, parseReplayToken } from '../../fuzz/fuzz-simulation';
+import { formatFuzzReport } from '../../fuzz/report';
+import type { SimTarget } from '../../fuzz/sim-target';
+import type { KnownBug } from '../../../reference-services/kit/bugs';
+import { CliExit } from '../cli-exit';
+import { progressBar } from './fuzz/progress-bar';
 
-/** Registers `troupe fuzz`. Scaffolding: the owning feature replaces this body. */
+interface FuzzCommandOptions {
+  readonly mode: string;
+  readonly runs?: string;
+  readonly seed?: string;
+  readonly bug: string[];
+  readonly target?: string;
+  readonly replay?: string;
+  readonly maxOrders: string;
+  readonly schedules: string;
+  readonly duplicateRate: string;
+  readonly cuts: string;
+  readonly restartBroker?: boolean;
+  readonly json?: boolean;
+}
+
+/** Registers `troupe fuzz`: delivery fuzzing in deterministic simulation or on the live broker. */
 export function registerFuzzCommand(program: Command): void {
   program
     .command('fuzz')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('troupe fuzz is not built yet');
+    .description(
+      'fuzz delivery schedules (duplicates, reordering, redelivery, crashes) against the reference services or ' +
+        'your own (--target): deterministic simulation (sim) or live RabbitMQ (broker)',
+    )
+    .option('--mode <mode>', 'sim | broker', 'sim')
+    .option(
+      '--runs <n>',
+      'sim: fast-check runs (workloads, each with several schedules; default 200); broker: flows (default 50)',
+    )
+    .option('--seed <n>', 'seed (printed; the same seed replays the same session)')
+    .option('--bug <name>', 'switch on a known bug of the reference services (repeatable)', collect, [])
+    .option(
+      '--target <file>',
+      'module exporting `target` (a SimTarget, or a BrokerTarget with --mode broker)',
+    )
+    .option('--replay <seed:path>', 'sim: replay one counterexample from a report')
+    .option('--max-orders <n>', 'sim, reference shop: most orders per workload', '4')
+    .option('--schedules <n>', 'sim: schedules tried per workload', '4')
+    .option('--duplicate-rate <p>', 'broker: share of messages duplicated', '0.1')
+    .option('--cuts <n>', "broker: cuts of the services' own connections", '1')
+    .option('--restart-broker', 'broker: restart RabbitMQ once (disturbs every client of the broker!)')
+    .option('--json', 'print the report as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nKnown bugs: payment-not-idempotent, inventory-dedupe-after-commit, ack-before-commit.' +
+        '\nExit codes: 0 no violation, 1 a violation (report printed with a replay command), 2 usage error.' +
+        "\nExample: troupe fuzz --runs 500 --bug payment-not-idempotent; troupe fuzz --replay '42:3:0:1' --bug …",
+    )
+    .action(async (options: FuzzCommandOptions) => {
+      process.exitCode = options.mode === 'broker' ? await brokerMode(options) : await simMode(options);
     });
+}
+
+async function simMode(options: FuzzCommandOptions): Promise<number> {
+  if (options.mode !== 'sim') throw new CliExit(2, `--mode must be sim or broker, got "${options.mode}"`);
+  const replay = options.replay !== undefined ? parseToken(options.replay) : undefined;
+  const seed = replay?.seed ?? (options.seed !== undefined ? integer('--seed', options.seed) : undefined);
+  const runs = options.runs !== undefined ? positive('--runs', options.runs) : 200;
+  const target = options.target
+    ? await loadTarget<SimTarget<unknown>>(options.target, 'sim')
+    : await shopSim(options);
+  const bar = progressBar(replay ? 'replaying' : 'fuzzing');
+  const report = await fuzzSimulation(target, {
+    runs,
+    ...(seed !== undefined ? { seed } : {}),
+    ...(replay ? { path: replay.path } : {}),
+    schedulesPerWorkload: positive('--schedules', options.schedules),
+    onProgress: (p) =>
+      bar.update(p.runs, p.planned, p.shrinking ? `(shrinking, ${p.schedules} schedules)` : ''),
+    replayCommand: (token) => replayCommand(options, token),
+  });
+  bar.finish();
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatFuzzReport(report));
+  return report.failure ? 1 : 0;
+}
+
+async function brokerMode(options: FuzzCommandOptions): Promise<number> {
+  if (options.replay !== undefined)
+    throw new CliExit(2, '--replay is for --mode sim (broker runs are not replayable)');
+  const seed = options.seed !== undefined ? integer('--seed', options.seed) : undefined;
+  const flows = options.runs !== undefined ? positive('--runs', options.runs) : 50;
+  const rate = Number(options.duplicateRate);
+  if (!(rate >= 0 && rate <= 1))
+    throw new CliExit(2, `--duplicate-rate must be in [0, 1], got "${options.duplicateRate}"`);
+  const target = options.target
+    ? await loadTarget<BrokerTarget>(options.target, 'broker')
+    : (await import('./fuzz/shop-broker-target')).shopBrokerTarget({ bugs: await bugs(options.bug) });
+  const bar = progressBar('flows ended');
+  const report = await fuzzBroker(target, {
+    flows,
+    ...(seed !== undefined ? { seed } : {}),
+    chaos: { duplicateRate: rate },
+    cuts: integer('--cuts', options.cuts),
+    restartBroker: options.restartBroker ?? false,
+    onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
+    log: (line) => process.stderr.write(`\n${line}\n`),
+  });
+  bar.finish();
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatBrokerFuzzReport(report));
+  return report.ok ? 0 : 1;
+}
+
+async function shopSim(options: FuzzCommandOptions): Promise<SimTarget<unknown>> {
+  const { shopSimTarget } = await import('./fuzz/shop-sim-target');
+  return shopSimTarget({
+    bugs: await bugs(options.bug),
+    maxOrders: positive('--max-orders', options.maxOrders),
+  });
+}
+
+async function bugs(names: readonly string[]): Promise<KnownBug[]> {
+  const { parseKnownBug } = await import('../../../reference-services/kit/bugs');
+  try {
+    return names.map(parseKnownBug);
+  } catch (error) {
+    throw new CliExit(2, error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Loads a user module's `target` (or default) export and checks its shape, naming what is missing. */
+async function loadTarget<T>(file: string, mode: 'sim' | 'broker'): Promise<T> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliExit(
+      2,
+      `--target ${file}: cannot load: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const target = module['target'] ?? module['default'];
+  const required =
+    mode === 'sim'
+      ? ['name', 'workload', 'consumers', 'adapter', 'invariants', 'flows', 'start']
+      : ['name', 'adapter', 'terminalTypes', 'invariants', 'start'];
+  const missing =
+    typeof target === 'object' && target !== null ? required.filter((key) => !(key in target)) : required;
+  if (missing.length > 0) {
+    throw new CliExit(
+      2,
+      `--target ${file}: export \`target\` (or default) must be a ${mode === 'sim' ? 'SimTarget' : 'BrokerTarget'}; missing: ${missing.join(', ')}`,
+    );
+  }
+  return target as T;
+}
+
+function replayCommand(options: FuzzCommandOptions, token: string): string {
+  const parts = ['troupe fuzz'];
+  if (options.target) parts.push(`--target ${options.target}`);
+  for (const bug of options.bug) parts.push(`--bug ${bug}`);
+  if (!options.target && options.maxOrders !== '4') parts.push(`--max-orders ${options.maxOrders}`);
+  if (options.schedules !== '4') parts.push(`--schedules ${options.schedules}`);
+  parts.push(`--replay '${token}'`);
+  return parts.join(' ');
+}
+
+function parseToken(token: string): { seed: number; path: string } {
+  try {
+    return parseReplayToken(token);
+  } catch (error) {
+    throw new CliExit(2, error instanceof Error ? error.message : String(error));
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function integer(flag: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new CliExit(2, `${flag} must be an integer, got "${value}"`);
+  return parsed;
+}
+
+function positive(flag: string, value: string): number {
+  const parsed = integer(flag, value);
+  if (parsed < 1) throw new CliExit(2, `${flag} must be a positive integer, got "${value}"`);
+  return parsed;
 }
