@@ -1,11 +1,268 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { stringify } from 'yaml';
+import { generateAsyncApi } from '../../contracts/asyncapi/generate-asyncapi';
+import { brokerFromEnv, describeBroker, requireBroker } from '../../contracts/broker/broker-config';
+import { ciContext } from '../../contracts/broker/ci-context';
+import {
+  canIDeploy,
+  publishPacts,
+  recordDeployment,
+  type BrokerCommandResult,
+} from '../../contracts/broker/pact-broker-cli';
+import type { CompatibilityMode } from '../../contracts/compat/check-compatibility';
+import {
+  compareCatalogWithSnapshots,
+  formatCompatibilityReport,
+  writeSnapshots,
+} from '../../contracts/compat/schema-snapshots';
+import { lintCatalog } from '../../contracts/lint/lint-catalog';
+import {
+  verifyProviderTarget,
+  type MessageProviderTarget,
+} from '../../contracts/pact/message-provider-target';
+import type { PactSource } from '../../contracts/pact/verify-message-provider';
+import type { EventDefinition } from '../../events/define-event';
+import { CliExit } from '../cli-exit';
 
-/** Registers `troupe contracts`. Scaffolding: the owning feature replaces this body. */
+/** What `--catalog <module>` must export: the event definitions, and optionally who consumes what. */
+interface CatalogModule {
+  readonly definitions: readonly EventDefinition[];
+  readonly consumers?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What `--target <module>` must export for `troupe contracts verify`. */
+interface ProviderTargetsModule {
+  providerTargets(): readonly MessageProviderTarget[];
+}
+
+const defaultTarget = 'test/contract/shop/shop-provider.ts';
+
+/**
+ * Registers `troupe contracts`: schema compatibility, AsyncAPI, catalog lint, provider verification and the Pact
+ * Broker workflow (publish → can-i-deploy → record-deployment). Broker credentials come only from the environment
+ * (PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME/PASSWORD) and are never printed.
+ */
 export function registerContractsCommand(program: Command): void {
-  program
+  process.env['PACT_DO_NOT_TRACK'] = 'true';
+  process.env['SCARF_ANALYTICS'] = 'false';
+  const contracts = program
     .command('contracts')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('troupe contracts is not built yet');
+    .description(
+      'Message contracts: compat, asyncapi, lint, verify, publish, can-i-deploy, record-deployment',
+    );
+  const catalogOption = (): Option =>
+    new Option(
+      '--catalog <module>',
+      'module exporting `definitions` (and optional `consumers`); default: the reference shop',
+    );
+
+  contracts
+    .command('compat')
+    .description(
+      'compare the catalog with its last released JSON Schema snapshots; names each breaking change',
+    )
+    .addOption(
+      new Option('--mode <mode>', 'Confluent compatibility mode')
+        .choices(['BACKWARD', 'FORWARD', 'FULL'])
+        .default('BACKWARD'),
+    )
+    .option('--snapshots <dir>', 'released schema snapshots', 'contracts/snapshots')
+    .option('--release', 'write the snapshots of versions not released yet (after the check passes)')
+    .addOption(catalogOption())
+    .action(
+      async (options: {
+        mode: CompatibilityMode;
+        snapshots: string;
+        release?: boolean;
+        catalog?: string;
+      }) => {
+        const { definitions } = await loadCatalog(options.catalog);
+        const report = compareCatalogWithSnapshots(definitions, options.snapshots, options.mode);
+        console.log(formatCompatibilityReport(report));
+        if (!report.compatible) throw new CliExit(1, `incompatible schema change (${options.mode})`);
+        if (options.release) {
+          for (const file of writeSnapshots(definitions, options.snapshots)) console.log(`released ${file}`);
+        }
+      },
+    );
+
+  contracts
+    .command('asyncapi')
+    .description('print the AsyncAPI 3.0 document of the catalog (troupe contracts asyncapi > asyncapi.yaml)')
+    .addOption(new Option('--format <format>').choices(['yaml', 'json']).default('yaml'))
+    .option('--exchange <name>', 'the topic exchange events are published to', 'troupe.shop.events')
+    .option('--title <title>', 'document title', 'Troupe reference shop')
+    .option('--api-version <version>', 'document version', '1.0.0')
+    .addOption(catalogOption())
+    .action(
+      async (options: {
+        format: 'yaml' | 'json';
+        exchange: string;
+        title: string;
+        apiVersion: string;
+        catalog?: string;
+      }) => {
+        const { definitions, consumers } = await loadCatalog(options.catalog);
+        const document = generateAsyncApi(definitions, {
+          title: options.title,
+          version: options.apiVersion,
+          exchange: options.exchange,
+          ...(consumers ? { consumers } : {}),
+        });
+        process.stdout.write(
+          options.format === 'json' ? `${JSON.stringify(document, null, 2)}\n` : stringify(document),
+        );
+      },
+    );
+
+  contracts
+    .command('lint')
+    .description('fail on events that carry sensitive data (card numbers, CVV, passwords…)')
+    .addOption(catalogOption())
+    .action(async (options: { catalog?: string }) => {
+      const report = lintCatalog((await loadCatalog(options.catalog)).definitions);
+      for (const finding of report.findings) console.log(`${finding.rule}: ${finding.message}`);
+      if (!report.ok) throw new CliExit(1, `${report.findings.length} sensitive field(s) in the catalog`);
+      console.log('catalog lint: no sensitive fields');
     });
+
+  contracts
+    .command('verify')
+    .description('verify providers against pacts/ (or the broker when PACT_BROKER_BASE_URL is set)')
+    .option('--provider <name...>', 'only these providers')
+    .option('--dir <dir>', 'pact files, when no broker is configured', 'pacts')
+    .option('--target <module>', 'module exporting providerTargets()', defaultTarget)
+    .action(async (options: { provider?: string[]; dir: string; target: string }) => {
+      const module = (await import(
+        pathToFileURL(path.resolve(options.target)).href
+      )) as Partial<ProviderTargetsModule>;
+      if (typeof module.providerTargets !== 'function') {
+        throw new CliExit(2, `${options.target} does not export providerTargets()`);
+      }
+      const broker = brokerFromEnv();
+      const ci = ciContext();
+      let failed = 0;
+      for (const target of module.providerTargets()) {
+        if (options.provider && !options.provider.includes(target.provider)) continue;
+        const source: PactSource = broker
+          ? { kind: 'broker', broker, ci }
+          : { kind: 'files', pactUrls: pactFilesFor(options.dir, target.provider) };
+        if (source.kind === 'files' && source.pactUrls.length === 0) continue;
+        const report = await verifyProviderTarget(target, source);
+        for (const interaction of report.interactions) {
+          const verdict = interaction.ok ? 'ok  ' : interaction.pending ? 'PEND' : 'FAIL';
+          console.log(`${verdict} ${report.provider} → ${interaction.consumer}: ${interaction.description}`);
+          for (const mismatch of interaction.mismatches)
+            console.log(`       ${mismatch.path}: ${mismatch.message}`);
+        }
+        if (!report.ok) failed += 1;
+      }
+      const where = broker ? `broker ${describeBroker(broker)}` : options.dir;
+      if (failed > 0) throw new CliExit(1, `${failed} provider(s) failed verification against ${where}`);
+    });
+
+  contracts
+    .command('publish')
+    .description('publish pacts to the broker (version = git sha, branch = git branch, build URL from CI)')
+    .option('--dir <dir>', 'pact files', 'pacts')
+    .action(async (options: { dir: string }) => {
+      const ci = ciContext();
+      report(await publishPacts({ broker: requireBroker(), ci, pactDir: options.dir }));
+    });
+
+  contracts
+    .command('can-i-deploy')
+    .description('ask the broker whether each pacticipant at this git sha can be deployed')
+    .option('--pacticipant <name...>', 'pacticipants (default: every one in the pact files)')
+    .option('--version <version>', 'version (default: git sha)')
+    .option('--to-environment <env>', 'target environment', process.env['PACT_ENVIRONMENT'] ?? 'production')
+    .option('--retry-while-unknown <times>', 'poll while results are missing', '0')
+    .option('--dir <dir>', 'pact files, to list pacticipants', 'pacts')
+    .action(
+      async (options: {
+        pacticipant?: string[];
+        version?: string;
+        toEnvironment: string;
+        retryWhileUnknown: string;
+        dir: string;
+      }) => {
+        const broker = requireBroker();
+        const version = options.version ?? ciContext().version;
+        for (const pacticipant of options.pacticipant ?? pacticipantsIn(options.dir)) {
+          report(
+            await canIDeploy({
+              broker,
+              pacticipant,
+              version,
+              environment: options.toEnvironment,
+              retryWhileUnknown: Number(options.retryWhileUnknown),
+            }),
+          );
+        }
+      },
+    );
+
+  contracts
+    .command('record-deployment')
+    .description('record in the broker that each pacticipant at this git sha is deployed')
+    .option('--pacticipant <name...>', 'pacticipants (default: every one in the pact files)')
+    .option('--version <version>', 'version (default: git sha)')
+    .option('--environment <env>', 'environment', process.env['PACT_ENVIRONMENT'] ?? 'production')
+    .option('--dir <dir>', 'pact files, to list pacticipants', 'pacts')
+    .action(
+      async (options: { pacticipant?: string[]; version?: string; environment: string; dir: string }) => {
+        const broker = requireBroker();
+        const version = options.version ?? ciContext().version;
+        for (const pacticipant of options.pacticipant ?? pacticipantsIn(options.dir)) {
+          report(await recordDeployment({ broker, pacticipant, version, environment: options.environment }));
+        }
+      },
+    );
+}
+
+async function loadCatalog(module: string | undefined): Promise<CatalogModule> {
+  if (module) {
+    const loaded = (await import(pathToFileURL(path.resolve(module)).href)) as Partial<CatalogModule>;
+    if (!Array.isArray(loaded.definitions)) throw new CliExit(2, `${module} does not export \`definitions\``);
+    return loaded as CatalogModule;
+  }
+  // The CLI's reference target: the shop's catalog, and who consumes what from the services' handlers.
+  const { shopCatalog } = await import('../../../reference-services/events/catalog');
+  const { consumedBy } = await import('../../../reference-services/services');
+  const consumers: Record<string, string[]> = {};
+  for (const [service, types] of Object.entries(consumedBy)) {
+    for (const type of types) consumers[type] = [...(consumers[type] ?? []), service];
+  }
+  return { definitions: shopCatalog.definitions, consumers };
+}
+
+function pactFiles(dir: string): { file: string; consumer: string; provider: string }[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => {
+      const pact = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+        consumer: { name: string };
+        provider: { name: string };
+      };
+      return { file: path.join(dir, file), consumer: pact.consumer.name, provider: pact.provider.name };
+    });
+}
+
+function pactFilesFor(dir: string, provider: string): string[] {
+  return pactFiles(dir)
+    .filter((pact) => pact.provider === provider)
+    .map((pact) => pact.file);
+}
+
+function pacticipantsIn(dir: string): string[] {
+  return [...new Set(pactFiles(dir).flatMap((pact) => [pact.consumer, pact.provider]))].sort();
+}
+
+function report(result: BrokerCommandResult): void {
+  console.log(`$ ${result.command}`);
+  if (result.output.trim()) console.log(result.output.trimEnd());
+  if (!result.ok) throw new CliExit(1, `pact-broker failed (exit ${result.exitCode})`);
 }

@@ -125,3 +125,10 @@ async function runShopUntil(
     await store.close();
   }
 }
+
+/** Every producer of the shop as a pact provider (what `troupe contracts verify` runs by default). */
+export function providerTargets(): MessageProviderTarget[] {
+  return (['orders', 'payments', 'inventory', 'shipping'] as const).map((provider) =>
+    shopProviderTarget(provider),
+  );
+}
