@@ -1,7 +1,7 @@
 import { Connection } from 'rabbitmq-client';
 import { troupeEnvelopeAdapter } from '../harness/events/envelope-adapter';
 import type { ScenarioSuite } from '../harness/scenario/jest-scenarios';
-import type { ScenarioTarget, ScenarioTargetFactory } from '../harness/scenario/scenario-target';
+import type { DeadLetter, ScenarioTarget, ScenarioTargetFactory } from '../harness/scenario/scenario-target';
 import { AmqpTransport } from '../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../harness/transport/amqp/connection-name';
 import { closeOwnConnections } from '../harness/transport/amqp/rabbitmqctl';
@@ -9,6 +9,7 @@ import { InMemoryTransport } from '../harness/transport/memory/in-memory-transpo
 import type { Transport } from '../harness/transport/transport';
 import type { ShippingAddress } from '../reference-services/events/common';
 import { shopCatalog, terminalEventTypes } from '../reference-services/events/catalog';
+import { deadLetterHeaders } from '../reference-services/kit/dead-letter';
 import { MemoryStore } from '../reference-services/kit/memory-store';
 import { PostgresStore } from '../reference-services/kit/postgres-store';
 import type { Store } from '../reference-services/kit/store';
@@ -157,10 +158,31 @@ export function shopTarget(options: ShopTargetOptions): ScenarioTargetFactory {
         for (const shop of alone.values()) await shop.stop();
       });
 
+      // Watch every service's dead-letter queue: a scenario fails on a dead letter it did not expect.
+      const deadLetters: DeadLetter[] = [];
+      const adapter = troupeEnvelopeAdapter('orderId');
+      for (const service of serviceNames) {
+        const subscription = await observerTransport.consume(names.deadLetterQueue(service), (delivery) => {
+          const reason = delivery.headers[deadLetterHeaders.reason];
+          const code = delivery.headers[deadLetterHeaders.code];
+          deadLetters.push({
+            service,
+            eventType: adapter.read(delivery)?.eventType ?? delivery.type,
+            reason:
+              typeof reason === 'string'
+                ? `${typeof code === 'string' ? `[${code}] ` : ''}${reason}`
+                : undefined,
+          });
+          return Promise.resolve('ack');
+        });
+        cleanups.push(() => subscription.close());
+      }
+
       const target: ScenarioTarget = {
         exchange: names.exchange,
-        adapter: troupeEnvelopeAdapter('orderId'),
+        adapter,
         observerTransport,
+        deadLetters: () => [...deadLetters],
         terminalEventTypes,
         leafEventTypes,
         serviceOfQueue: (queue) => serviceNames.find((service) => names.queue(service) === queue),

@@ -84,6 +84,7 @@ export async function runScenario(
     checkCounts(spec, log, flows, checks);
     checkPayloads(spec, log, flows, checks);
     statuses = await checkStates(spec, started, flows, checks);
+    await checkDeadLetters(spec, started, deadline, checks);
     const ours = new Set(flows.map((f) => f.correlationId));
     accounting = accountFlows(
       log.all().filter((event) => ours.has(event.identity?.correlationId ?? '')),
@@ -280,6 +281,10 @@ async function awaitTerminals(
   await Promise.all(
     flows.map(async (flow) => {
       const expected = expectationFor(spec, flow)?.terminal;
+      if (expected === 'none') {
+        await expectNoTerminal(spec, log, target, flow, deadline, checks);
+        return;
+      }
       const allowed =
         expected === undefined ? undefined : typeof expected === 'string' ? [expected] : expected;
       const name = `${flow.name}: reaches ${allowed ? allowed.join(' or ') : 'a terminal event'}`;
@@ -317,6 +322,35 @@ async function awaitTerminals(
 
 /** How long a flow must be silent before a missing chain link is declared missing. */
 const chainIdleMs = 2_000;
+
+/** `terminal: none`: the flow goes quiet without any terminal event (e.g. a stray event nobody acts on). */
+async function expectNoTerminal(
+  spec: ScenarioSpec,
+  log: EventLog,
+  target: ScenarioTarget,
+  flow: StartedFlow,
+  deadline: number,
+  checks: ScenarioCheck[],
+): Promise<void> {
+  const terminalTypes = new Set(target.terminalEventTypes);
+  await flowOf(log, flow.correlationId)
+    .quiescent({
+      idleFor: Math.max(500, spec.then.settle),
+      within: Math.max(1, deadline - Date.now()),
+      ...(target.leafEventTypes ? { leafTypes: target.leafEventTypes } : {}),
+    })
+    .catch(() => undefined);
+  const reached = distinctEvents(log.byCorrelation(flow.correlationId)).filter((event) =>
+    terminalTypes.has(event.identity.eventType),
+  );
+  checks.push({
+    name: `${flow.name}: reaches no terminal event`,
+    ok: reached.length === 0,
+    correlationId: flow.correlationId,
+    detail:
+      reached.length === 0 ? undefined : `reached ${reached.map((e) => e.identity.eventType).join(', ')}`,
+  });
+}
 
 /** `chain`: the causal chain (each event caused by the previous) appears in the flow. */
 async function checkChains(
@@ -531,6 +565,46 @@ async function checkStates(
     }
   }
   return statuses;
+}
+
+/**
+ * Dead letters: exactly the `then.deadLetters` counts per service, and none anywhere else — a message a service
+ * refused in a scenario that did not expect it is a bug (or a missing expectation).
+ */
+async function checkDeadLetters(
+  spec: ScenarioSpec,
+  target: ScenarioTarget,
+  deadline: number,
+  checks: ScenarioCheck[],
+): Promise<void> {
+  const read = target.deadLetters?.bind(target);
+  if (!read) return;
+  // Expected dead letters may still be on their way (retries with backoff come first): wait for them.
+  const enough = (): boolean =>
+    Object.entries(spec.then.deadLetters).every(([service, count]) => {
+      const min = count === undefined ? 0 : typeof count === 'number' ? count : (count.min ?? 0);
+      return read().filter((letter) => letter.service === service).length >= min;
+    });
+  await eventually(() => enough() || undefined, {
+    within: Math.max(1, deadline - Date.now()),
+    description: 'expected dead letters to arrive',
+  }).catch(() => undefined);
+  const letters = read();
+  const services = new Set([
+    ...letters.map((letter) => letter.service),
+    ...Object.keys(spec.then.deadLetters),
+  ]);
+  for (const service of services) {
+    const expected = spec.then.deadLetters[service] ?? 0;
+    const own = letters.filter((letter) => letter.service === service);
+    const reasons = own.map((letter) => `${letter.eventType ?? '?'}: ${letter.reason ?? 'no reason given'}`);
+    checks.push({
+      name: `${service} dead-lettered ${describeCount(expected)} message(s)`,
+      ok: countMatches(expected, own.length),
+      detail: own.length === 0 ? '0 dead-lettered' : `${own.length} dead-lettered: ${reasons.join('; ')}`,
+    });
+  }
+  if (services.size === 0) checks.push({ name: 'no message was dead-lettered', ok: true });
 }
 
 /** `cutConnections` / `restartService` faults must have been applied, or the scenario proved nothing. */

@@ -151,8 +151,8 @@ export function createScenarioSchema(vocabulary: ScenarioVocabulary) {
   const orderExpectation = z.strictObject({
     /** Events that must appear for the flow, in this order (others may come in between). */
     chain: z.array(eventType).min(1).optional(),
-    /** The flow's terminal event, or a list of acceptable ones. */
-    terminal: z.union([eventType, z.array(eventType).min(1)]).optional(),
+    /** The flow's terminal event, a list of acceptable ones, or `none` for a flow that must not end (a stray event). */
+    terminal: z.union([z.literal('none'), eventType, z.array(eventType).min(1)]).optional(),
     /** The order's final status. */
     status: status.optional(),
     /** How many times each event type may be published for the flow. */
@@ -172,6 +172,8 @@ export function createScenarioSchema(vocabulary: ScenarioVocabulary) {
     never: z.array(eventType).default([]),
     /** Final units on hand per SKU. */
     stock: z.record(skuKey, z.number().int()).default({}),
+    /** Messages each service must have dead-lettered; any other dead letter fails the scenario. */
+    deadLetters: z.partialRecord(service, count).default({}),
     /** After every flow is terminal, keep watching this long for late or forbidden events. */
     settle: duration.prefault('300ms'),
   });

@@ -89,10 +89,19 @@ export interface ScenarioTarget {
   stockLevel(sku: string): Promise<number | undefined>;
   /** Cuts the broker connections of `service` (or of every service). Services must reconnect by themselves. */
   cutConnections(service?: string): Promise<string>;
+  /** Messages the services dead-lettered during the run so far (with the reason they gave, when any). */
+  deadLetters?(): readonly DeadLetter[];
   /** Stops `service` and starts it again on the same state. */
   restartService(service: string): Promise<string>;
   /** Stops everything the target started and removes its queues/schemas. */
   stop(): Promise<void>;
+}
+
+/** A message a service refused and dead-lettered. */
+export interface DeadLetter {
+  readonly service: string;
+  readonly eventType?: string | undefined;
+  readonly reason?: string | undefined;
 }
 
 /** Builds a target for one scenario run. */
