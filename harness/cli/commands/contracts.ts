@@ -135,7 +135,11 @@ export function registerContractsCommand(program: Command): void {
     .option('--provider <name...>', 'only these providers')
     .option('--dir <dir>', 'pact files, when no broker is configured', 'pacts')
     .option('--target <module>', 'module exporting providerTargets()', defaultTarget)
-    .action(async (options: { provider?: string[]; dir: string; target: string }) => {
+    .option(
+      '--pact-url <url>',
+      "one pact by URL (the broker webhook's ${pactbroker.pactUrl}); needs --provider",
+    )
+    .action(async (options: { provider?: string[]; dir: string; target: string; pactUrl?: string }) => {
       const module = (await import(
         pathToFileURL(path.resolve(options.target)).href
       )) as Partial<ProviderTargetsModule>;
@@ -144,12 +148,18 @@ export function registerContractsCommand(program: Command): void {
       }
       const broker = brokerFromEnv();
       const ci = ciContext();
+      if (options.pactUrl !== undefined && options.provider?.length !== 1) {
+        throw new CliExit(2, '--pact-url needs exactly one --provider (the pact names it)');
+      }
       let failed = 0;
       for (const target of module.providerTargets()) {
         if (options.provider && !options.provider.includes(target.provider)) continue;
-        const source: PactSource = broker
-          ? { kind: 'broker', broker, ci }
-          : { kind: 'files', pactUrls: pactFilesFor(options.dir, target.provider) };
+        const source: PactSource =
+          options.pactUrl !== undefined
+            ? { kind: 'url', pactUrl: options.pactUrl, broker: requireBroker(), ci }
+            : broker
+              ? { kind: 'broker', broker, ci }
+              : { kind: 'files', pactUrls: pactFilesFor(options.dir, target.provider) };
         if (source.kind === 'files' && source.pactUrls.length === 0) continue;
         const report = await verifyProviderTarget(target, source);
         for (const interaction of report.interactions) {

@@ -13,6 +13,13 @@ export type StateHandler = (params: Readonly<Record<string, unknown>>) => Promis
 export type PactSource =
   | { readonly kind: 'files'; readonly pactUrls: readonly string[] }
   | {
+      /** One pact by URL (the broker's "contract requiring verification" webhook), results published back. */
+      readonly kind: 'url';
+      readonly pactUrl: string;
+      readonly broker: BrokerConfig;
+      readonly ci: CiContext;
+    }
+  | {
       readonly kind: 'broker';
       readonly broker: BrokerConfig;
       readonly ci: CiContext;
@@ -111,11 +118,19 @@ export function assertProviderVerified(report: VerificationReport): void {
 function sourceOptions(source: PactSource): Record<string, unknown> {
   if (source.kind === 'files') return { pactUrls: [...source.pactUrls] };
   const { broker, ci } = source;
+  if (source.kind === 'url') {
+    return {
+      pactUrls: [source.pactUrl],
+      ...credentials(broker),
+      publishVerificationResult: true,
+      providerVersion: ci.version,
+      providerVersionBranch: ci.branch,
+      ...(ci.buildUrl ? { buildUrl: ci.buildUrl } : {}),
+    };
+  }
   return {
     pactBrokerUrl: broker.baseUrl,
-    ...(broker.token ? { pactBrokerToken: broker.token } : {}),
-    ...(broker.username ? { pactBrokerUsername: broker.username } : {}),
-    ...(broker.password ? { pactBrokerPassword: broker.password } : {}),
+    ...credentials(broker),
     consumerVersionSelectors: consumerVersionSelectors.map((selector) => ({ ...selector })),
     enablePending: true,
     includeWipPactsSince: source.includeWipPactsSince ?? '2026-01-01',
@@ -123,6 +138,14 @@ function sourceOptions(source: PactSource): Record<string, unknown> {
     providerVersion: ci.version,
     providerVersionBranch: ci.branch,
     ...(ci.buildUrl ? { buildUrl: ci.buildUrl } : {}),
+  };
+}
+
+function credentials(broker: BrokerConfig): Record<string, string> {
+  return {
+    ...(broker.token ? { pactBrokerToken: broker.token } : {}),
+    ...(broker.username ? { pactBrokerUsername: broker.username } : {}),
+    ...(broker.password ? { pactBrokerPassword: broker.password } : {}),
   };
 }
 
