@@ -3,6 +3,7 @@ import type { KnownBug } from './bugs';
 import { SimulatedCrash, type CrashHook, type CrashPoint } from './crash-points';
 import type { DeadLetterReason } from './dead-letter';
 import { UnprocessableEventError } from './errors';
+import { isTransientStoreError } from './transient-error';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './determinism';
 import { createHandlerContext, flushEmitted } from './handler-context';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './retry-policy';
@@ -58,6 +59,14 @@ export type ProcessOutcome =
     }
   | { readonly kind: 'reject'; readonly reason: DeadLetterReason; readonly ackedEarly: boolean }
   | {
+      /** The store is unavailable (connection lost, deadlock…) past the retry bound: give the message back to the
+       * broker, never dead-letter it. */
+      readonly kind: 'requeue';
+      readonly error: unknown;
+      readonly event: ShopEvent;
+      readonly ackedEarly: boolean;
+    }
+  | {
       /** A `SimulatedCrash` was thrown at `point`; `ackedEarly` tells whether the delivery was already acked. */
       readonly kind: 'crashed';
       readonly point: CrashPoint;
@@ -71,7 +80,8 @@ type InboxMode = 'in-transaction' | 'after-commit' | 'none';
 /**
  * Transport-free processing of one message: bytes → decode → inbox → handler → outbox, all in one transaction.
  * Never throws: bad input becomes `reject` with a reason, handler failures `retry` until the policy's last
- * attempt, then `reject`. Deterministic given a deterministic store, clock and id generator.
+ * attempt, then `reject` — or `requeue` when the failure is the store being unavailable (a valid message is never
+ * dead-lettered because the database was down). Deterministic given a deterministic store, clock and id generator.
  */
 export class ServiceProcessor {
   readonly service: ServiceDefinition;
@@ -187,6 +197,7 @@ export class ServiceProcessor {
           ackedEarly,
         };
       }
+      if (isTransientStoreError(error)) return { kind: 'requeue', error, event, ackedEarly };
       return {
         kind: 'reject',
         reason: {

@@ -95,6 +95,23 @@ describe('poison messages are rejected with a reason, never thrown or acked', ()
     });
   });
 
+  it('a store outage is never dead-lettered: after the retries the message is requeued', async () => {
+    const { shop, event } = await placedBody();
+    const body = JSON.stringify(event);
+    const outage = Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' });
+    shop.store.failNextCommits(3, outage);
+    const kinds = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      kinds.push((await shop.processors.payments.process({ body, attempt })).kind);
+    }
+    expect(kinds).toEqual(['retry', 'retry', 'requeue']);
+    // Once the store is back, the redelivery goes through.
+    expect(await shop.processors.payments.process({ body, attempt: 4 })).toMatchObject({
+      kind: 'ack',
+      status: 'handled',
+    });
+  });
+
   it('a huge payload is rejected, not crashed on', async () => {
     const { shop, event } = await placedBody();
     const huge = JSON.stringify({ ...event, payload: { blob: 'x'.repeat(5_000_000) } });
