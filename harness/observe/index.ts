@@ -21,3 +21,5 @@ export { traceFlow } from './trace';
 export type { TraceOptions, TraceResult, TraceSource } from './trace';
 export { ObserveError } from './observe-error';
 export type { ObserveErrorCode } from './observe-error';
+export { startFirehoseTap, fromFirehose, FIREHOSE_EXCHANGE } from './firehose-tap';
+export type { FirehoseTapOptions, StartedFirehoseTap } from './firehose-tap';

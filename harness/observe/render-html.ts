@@ -30,7 +30,8 @@ export function renderHtmlReport(events: readonly ObservedEvent[], options: Html
         `<td class="n">${row.sinceStartMs.toFixed(1)}</td><td class="n">${row.sincePreviousMs.toFixed(1)}</td>` +
         `<td class="n">${row.depth ?? '-'}</td>` +
         `<td style="padding-left:${0.5 + (row.depth ?? 0) * 1.2}em">${escapeHtml(row.eventType)}</td>` +
-        `<td>${escapeHtml(row.service)}</td><td>${escapeHtml(row.flags.join(', '))}</td>` +
+        `<td>${escapeHtml(row.service)}</td><td>${escapeHtml(row.source)}</td>` +
+        `<td>${escapeHtml(row.flags.join(', '))}</td>` +
         `<td><code>${escapeHtml(row.eventId ?? '')}</code></td>` +
         `<td><details><summary>payload</summary><pre>${escapeHtml(JSON.stringify(payload, null, 2) ?? '')}</pre></details></td></tr>`
       );
@@ -50,7 +51,7 @@ ${duplicates} duplicate deliveries, ${redelivered} redelivered.</p>
 <h2>Sequence</h2>
 ${renderSvg(graph, origin)}
 <h2>Timeline</h2>
-<table><thead><tr><th>time (UTC)</th><th>+ms</th><th>Δms</th><th>depth</th><th>event</th><th>service</th><th>flags</th><th>eventId</th><th></th></tr></thead>
+<table><thead><tr><th>time (UTC)</th><th>+ms</th><th>Δms</th><th>depth</th><th>event</th><th>service</th><th>seen at</th><th>flags</th><th>eventId</th><th></th></tr></thead>
 <tbody>
 ${tableRows}
 </tbody></table>

@@ -16,6 +16,8 @@ export interface TimelineRow {
   /** `duplicate` (this eventId was delivered before), `redelivered`, `unreadable`. */
   readonly flags: readonly string[];
   readonly eventId: string | undefined;
+  /** Where the delivery was observed (tap queue, consumer queue, `publish:<exchange>`). */
+  readonly source: string;
 }
 
 export interface TimelineOptions {
@@ -49,6 +51,7 @@ export function timelineRows(events: readonly ObservedEvent[], options: Timeline
       sinceStartMs: event.receivedAt - first,
       flags,
       eventId,
+      source: event.source,
     };
     previous = event.receivedAt;
     return row;
@@ -65,15 +68,20 @@ export function renderTimeline(events: readonly ObservedEvent[], options: Timeli
   if (rows.length === 0) return `${title}\n  (nothing observed)`;
   const typeWidth = Math.max(10, ...rows.map((row) => row.eventType.length + 2 * (row.depth ?? 0) + 3));
   const serviceWidth = Math.max(7, ...rows.map((row) => row.service.length));
+  // Several observation points (a firehose tap sees the publish and each delivery): say where each row was seen.
+  const mixed = new Set(rows.map((row) => row.source)).size > 1;
+  const sourceWidth = Math.max(7, ...rows.map((row) => row.source.length));
+  const sourceColumn = (text: string): string => (mixed ? `${text.padEnd(sourceWidth)} ` : '');
   const header =
     `  ${'time'.padEnd(12)} ${'+ms'.padStart(8)} ${'Δms'.padStart(8)} ${'depth'.padStart(5)}  ` +
-    `${'event'.padEnd(typeWidth)} ${'service'.padEnd(serviceWidth)} flags`;
+    `${'event'.padEnd(typeWidth)} ${'service'.padEnd(serviceWidth)} ${sourceColumn('seen at')}flags`;
   const lines = rows.map((row) => {
     const indent = row.depth === undefined ? '' : '  '.repeat(row.depth) + (row.depth > 0 ? '└ ' : '');
     return (
       `  ${clockTime(row.receivedAt).padEnd(12)} ${row.sinceStartMs.toFixed(1).padStart(8)} ` +
       `${row.sincePreviousMs.toFixed(1).padStart(8)} ${String(row.depth ?? '-').padStart(5)}  ` +
-      `${(indent + row.eventType).padEnd(typeWidth)} ${row.service.padEnd(serviceWidth)} ${row.flags.join(',')}`
+      `${(indent + row.eventType).padEnd(typeWidth)} ${row.service.padEnd(serviceWidth)} ` +
+      `${sourceColumn(row.source)}${row.flags.join(',')}`
     ).trimEnd();
   });
   return [title, header, ...lines].join('\n');
