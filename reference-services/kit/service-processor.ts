@@ -59,14 +59,6 @@ export type ProcessOutcome =
     }
   | { readonly kind: 'reject'; readonly reason: DeadLetterReason; readonly ackedEarly: boolean }
   | {
-      /** The store is unavailable (connection lost, deadlock…) past the retry bound: give the message back to the
-       * broker, never dead-letter it. */
-      readonly kind: 'requeue';
-      readonly error: unknown;
-      readonly event: ShopEvent;
-      readonly ackedEarly: boolean;
-    }
-  | {
       /** A `SimulatedCrash` was thrown at `point`; `ackedEarly` tells whether the delivery was already acked. */
       readonly kind: 'crashed';
       readonly point: CrashPoint;
@@ -80,8 +72,8 @@ type InboxMode = 'in-transaction' | 'after-commit' | 'none';
 /**
  * Transport-free processing of one message: bytes → decode → inbox → handler → outbox, all in one transaction.
  * Never throws: bad input becomes `reject` with a reason, handler failures `retry` until the policy's last
- * attempt, then `reject` — or `requeue` when the failure is the store being unavailable (a valid message is never
- * dead-lettered because the database was down). Deterministic given a deterministic store, clock and id generator.
+ * attempt, then `reject` — except when the failure is the store being unavailable: that stays `retry` (at the
+ * slowest backoff) however long it lasts, so a valid message is never dead-lettered because the database was down. Deterministic given a deterministic store, clock and id generator.
  */
 export class ServiceProcessor {
   readonly service: ServiceDefinition;
@@ -197,7 +189,10 @@ export class ServiceProcessor {
           ackedEarly,
         };
       }
-      if (isTransientStoreError(error)) return { kind: 'requeue', error, event, ackedEarly };
+      if (isTransientStoreError(error)) {
+        // The store is down, the message is fine: keep retrying at the slowest pace, never dead-letter it.
+        return { kind: 'retry', attempt, delayMs: this.retry.maxDelayMs, error, event, ackedEarly };
+      }
       return {
         kind: 'reject',
         reason: {

@@ -109,11 +109,6 @@ export class ServiceRuntime {
       }
       if (outcome.kind === 'ack') return this.settle(delivery, outcome, 'ack');
       if (outcome.kind === 'crashed') return this.settle(delivery, outcome, 'requeue');
-      if (outcome.kind === 'requeue') {
-        // The store is down: wait a little so the broker's redelivery is not a hot loop, then give it back.
-        if (!this.stopping) await this.sleep(this.processor.retry.maxDelayMs);
-        return this.settle(delivery, outcome, 'requeue');
-      }
       try {
         await this.transport.publish(this.names.deadLetterExchange, {
           routingKey: this.names.queue(this.service),
