@@ -554,14 +554,14 @@ async function checkStates(
     checks.push({
       name: `stock of ${sku} is ${expected}`,
       ok: actual === expected,
-      detail: `${actual ?? 'unknown'}`,
+      detail: `found ${actual ?? 'no such SKU'}`,
     });
   }
   // Built-in invariant: stock never negative (checked on every SKU the scenario seeded).
   for (const sku of Object.keys(spec.given.stock)) {
     const actual = await target.stockLevel(sku);
     if (actual !== undefined && actual < 0) {
-      checks.push({ name: `stock of ${sku} never negative`, ok: false, detail: `${actual}` });
+      checks.push({ name: `stock of ${sku} never negative`, ok: false, detail: `found ${actual}` });
     }
   }
   return statuses;
