@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { troupeEnvelopeAdapter, type EnvelopeAdapter } from '../events/envelope-adapter';
 import type { Transport } from '../transport/transport';
 import type { ChangeSource } from './event-log';
+import { accountFlows, type FlowAccount } from './flow-accounting';
 import { ObserveError } from './observe-error';
 import type { ObservedEvent, ServiceOf } from './observed-event';
 import { PgEventStore } from './pg-event-store';
@@ -40,6 +41,8 @@ export interface TraceOptions {
   /** Directory for `<correlationId>.mmd` and `<correlationId>.html`; nothing is written when undefined. */
   readonly outDir?: string;
   readonly serviceOf?: ServiceOf;
+  /** Event types that end a flow: when given, the result carries the flow's Jepsen-style account. */
+  readonly terminalTypes?: readonly string[];
 }
 
 export interface TraceResult {
@@ -49,6 +52,10 @@ export interface TraceResult {
   readonly html: string;
   /** Paths written, when `outDir` was given. */
   readonly files: readonly string[];
+  /** The flow's account (lost / duplicated / recovered), when `terminalTypes` was given. */
+  readonly account: FlowAccount | undefined;
+  /** One line: terminal events, duplicates, redeliveries — for the CLI. */
+  readonly summary: string;
 }
 
 /**
@@ -74,6 +81,10 @@ export async function traceFlow(options: TraceOptions): Promise<TraceResult> {
   });
   const mermaid = renderMermaid(events, render);
   const html = renderHtmlReport(events, { ...render, title: `Flow ${options.correlationId}` });
+  const account = options.terminalTypes
+    ? accountFlows(events, { terminalTypes: options.terminalTypes }).flows[0]
+    : undefined;
+  const summary = summarize(events, account);
   const files: string[] = [];
   if (options.outDir !== undefined) {
     await mkdir(options.outDir, { recursive: true });
@@ -82,7 +93,7 @@ export async function traceFlow(options: TraceOptions): Promise<TraceResult> {
     await writeFile(`${base}.html`, html);
     files.push(`${base}.mmd`, `${base}.html`);
   }
-  return { events, timeline, mermaid, html, files };
+  return { events, timeline, mermaid, html, files, account, summary };
 }
 
 async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
@@ -126,6 +137,23 @@ async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
       await store.close();
     }
   }
+}
+
+function summarize(events: readonly ObservedEvent[], account: FlowAccount | undefined): string {
+  const distinct = new Set(events.map((event) => event.identity?.eventId).filter((id) => id !== undefined));
+  const redelivered = events.filter((event) => event.redelivered).length;
+  const parts = [
+    `${events.length} deliveries of ${distinct.size} distinct events`,
+    `${redelivered} redelivered`,
+  ];
+  if (account) {
+    parts.push(
+      account.lost ? 'LOST (no terminal event)' : `terminal: ${account.terminals.join(', ')}`,
+      account.duplicated.length > 0 ? `DUPLICATED ${account.duplicated.join(', ')}` : 'no duplicated effects',
+    );
+    if (account.recovered) parts.push('recovered from repeated deliveries');
+  }
+  return parts.join('; ');
 }
 
 /**

@@ -15,6 +15,7 @@ interface TraceFlags {
   readonly persist?: boolean;
   readonly businessKey: string;
   readonly out: string;
+  readonly terminal?: string;
 }
 
 /**
@@ -46,6 +47,10 @@ export function registerTraceCommand(program: Command): void {
     .option('--idle <ms>', 'with --live: stop once the flow was quiet this long', '1000')
     .option('--persist', 'with --live: also store what the tap saw in the namespace')
     .option('--business-key <field>', 'payload field holding the business key', 'orderId')
+    .option(
+      '--terminal <types>',
+      'comma-separated event types that end a flow: adds lost/duplicated accounting to the summary',
+    )
     .option('--out <dir>', 'where to write <correlationId>.mmd and .html', 'reports/trace')
     .action(async (correlationId: string | undefined, flags: TraceFlags) => {
       if (correlationId === undefined) {
@@ -93,8 +98,18 @@ export function registerTraceCommand(program: Command): void {
             ...(flags.databaseUrl ? { connectionString: flags.databaseUrl } : {}),
           };
         }
-        const result = await traceFlow({ correlationId, source, outDir: flags.out });
+        const terminalTypes = flags.terminal
+          ?.split(',')
+          .map((type) => type.trim())
+          .filter(Boolean);
+        const result = await traceFlow({
+          correlationId,
+          source,
+          outDir: flags.out,
+          ...(terminalTypes ? { terminalTypes } : {}),
+        });
         console.log(result.timeline);
+        console.log(result.summary);
         for (const file of result.files) console.log(`wrote ${file}`);
       } catch (error) {
         if (error instanceof ObserveError && error.code === 'trace-not-found') {

@@ -58,8 +58,14 @@ describe('troupe trace', () => {
       namespace,
       '--out',
       out,
+      '--terminal',
+      'ShipmentScheduled,OrderCancelled',
     ]);
     expect(stdout).toContain(`Flow ${correlationId} (4 deliveries)`);
+    expect(stdout).toContain(
+      '4 deliveries of 3 distinct events; 1 redelivered; terminal: OrderCancelled; no duplicated effects; ' +
+        'recovered from repeated deliveries',
+    );
     expect(stdout).toMatch(
       /0 +OrderPlaced +orders\n.* 1 +└ PaymentFailed +payments\n.* 1 +└ PaymentFailed +payments +duplicate,redelivered\n.* 2 + {2}└ OrderCancelled +orders/,
     );

@@ -2,6 +2,7 @@ import { troupeEnvelopeAdapter } from '../../../harness/events/envelope-adapter'
 import { newEventId } from '../../../harness/events/event-id';
 import { EventLog } from '../../../harness/observe/event-log';
 import { ObserveError } from '../../../harness/observe/observe-error';
+import { PgEventStore } from '../../../harness/observe/pg-event-store';
 import { asDelivery, foreignAdapter, foreignMessage, troupeMessage } from './fixtures';
 
 describe('EventLog', () => {
@@ -74,5 +75,16 @@ describe('EventLog', () => {
     expect(() => log.record(asDelivery(message))).toThrow(ObserveError);
     expect(seen).toEqual([1]);
     expect(log.size).toBe(2);
+  });
+});
+
+describe('PgEventStore arguments', () => {
+  it('rejects a namespace that could not be a schema name, before connecting', async () => {
+    await expect(PgEventStore.open({ namespace: 'bad-name; drop' })).rejects.toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringContaining(
+        'namespace "bad-name; drop" must be 1-40 letters, digits or underscores',
+      ) as unknown,
+    });
   });
 });
