@@ -197,6 +197,21 @@ describe(`zodToPact against the real pact verifier (seed ${seed}; replay with CO
     },
   );
 
+  it("gives complete messages for every event of the shop's catalog (nothing left out of its pacts)", () => {
+    for (const definition of shopCatalog.definitions) {
+      const { looseness } = zodToPact(eventMessageSchema(definition), {
+        eventId: '0192f5a0-7c1e-7a3b-8d4e-000000000001',
+        eventType: definition.type,
+        version: definition.version,
+        timestamp: '2026-01-01T12:00:00.000Z',
+        correlationId: '0192f5a0-7c1e-7a3b-8d4e-000000000002',
+        causationId: '0192f5a0-7c1e-7a3b-8d4e-000000000003',
+        payload: definition.example,
+      });
+      expect(looseness.filter((entry) => entry.incomplete)).toEqual([]);
+    }
+  });
+
   it('documents where the pact is looser than the schema (bounds, optional fields, unions)', () => {
     const { looseness } = zodToPact(everyFeature, everyFeatureExample);
     const paths = looseness.map((entry) => entry.path);

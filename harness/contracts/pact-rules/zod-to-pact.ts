@@ -298,6 +298,12 @@ class Converter {
 
   /** A deterministic example for a part of the schema the caller's example does not show. */
   private sample(node: JsonSchemaNode): JsonValue {
+    const resolved = resolveRef(node, this.root);
+    if (typeOf(resolved) === 'string' && resolved.pattern === undefined && resolved.format === undefined) {
+      // A readable word rather than random characters: it ends up in committed pacts.
+      const length = Math.min(Math.max(resolved.minLength ?? 1, 7), resolved.maxLength ?? 7);
+      return 'example'.padEnd(length, 'x').slice(0, length);
+    }
     const [value] = fc.sample(arbitraryFromJsonSchema(node, this.root), { seed: 42, numRuns: 1 });
     return value ?? null;
   }

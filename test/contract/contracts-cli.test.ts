@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from './support/pact-fixtures';
+
+/** `troupe contracts` as a user runs it: exit codes and what it names. */
+
+interface Run {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+function troupe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const tsx = require.resolve('tsx/cli');
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [tsx, path.join(repoRoot, 'harness/cli/main.ts'), 'contracts', ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+const drifted = 'test/contract/fixtures/drifted-catalog.ts';
+
+describe('troupe contracts (CLI)', () => {
+  it('compat: exit 0 on the shop, exit 1 naming the breaking change on a drifted catalog; lint and publish fail clearly', async () => {
+    const [shop, breaking, lint, publish] = await Promise.all([
+      troupe(['compat']),
+      troupe(['compat', '--mode', 'BACKWARD', '--catalog', drifted]),
+      troupe(['lint', '--catalog', drifted]),
+      troupe(['publish'], { PACT_BROKER_BASE_URL: '' }),
+    ]);
+    expect(shop.code).toBe(0);
+    expect(shop.output).toContain('OrderPlaced 1.0 → 1.1');
+    expect(breaking.code).toBe(1);
+    expect(breaking.output).toMatch(/FAIL OrderPlaced 1\.0 → 1\.2[\s\S]*BACKWARD field-required at channel/);
+    expect(lint.code).toBe(1);
+    expect(lint.output).toContain('"cardNumber"');
+    expect(lint.output).toContain('"cvv"');
+    expect(publish.code).toBe(2);
+    expect(publish.output).toContain('PACT_BROKER_BASE_URL is not set');
+  });
+});
