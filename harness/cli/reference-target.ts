@@ -18,7 +18,11 @@ export interface AcquiredTarget extends AsyncDisposable {
  * Chooses where scenarios run: `--sim` → in-memory transport; else harness/infra (AMQP_URL / local broker /
  * Testcontainers), falling back to the in-memory transport when no broker is reachable.
  */
-export async function acquireTarget(options: { readonly sim: boolean }): Promise<AcquiredTarget> {
+export async function acquireTarget(options: {
+  readonly sim: boolean;
+  /** Default: harness/infra's `acquireInfrastructure()` (injectable for tests). */
+  readonly acquire?: () => Promise<StartedInfrastructure>;
+}): Promise<AcquiredTarget> {
   const { shopTarget } = await import('../../scenarios/shop-target');
   if (options.sim) {
     return {
@@ -29,7 +33,7 @@ export async function acquireTarget(options: { readonly sim: boolean }): Promise
       [Symbol.asyncDispose]: () => Promise.resolve(),
     };
   }
-  const infrastructure = await acquireInfrastructure();
+  const infrastructure = await (options.acquire ?? acquireInfrastructure)();
   const dispose = (): Promise<void> => infrastructure.stop();
   if (infrastructure.amqpUrl === undefined) {
     const reason = infrastructure.broker.kind === 'memory' ? infrastructure.broker.reason : 'no broker';
@@ -57,10 +61,13 @@ export async function acquireTarget(options: { readonly sim: boolean }): Promise
 /** The first line of a run: where it runs, and loudly so when it fell back to the in-memory transport. */
 export function describeTargetLine(target: AcquiredTarget): string {
   if (target.mode === 'sim') {
-    const database = target.infrastructure
-      ? `; ${target.infrastructure.describe().split('; ')[1] ?? ''}`
-      : '';
-    return `troupe: running on the deterministic IN-MEMORY transport (${target.simReason ?? 'sim'}), not on a real broker${database}`;
+    return (
+      `troupe: running on the deterministic IN-MEMORY transport and store (${target.simReason ?? 'sim'}), ` +
+      'not on a real broker'
+    );
   }
-  return `troupe: ${target.infrastructure?.describe() ?? 'RabbitMQ'}`;
+  const line = `troupe: ${target.infrastructure?.describe() ?? 'RabbitMQ'}`;
+  return target.infrastructure?.databaseUrl === undefined
+    ? `${line} (scenario services keep their state in the in-memory store)`
+    : line;
 }

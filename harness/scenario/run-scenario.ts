@@ -75,8 +75,9 @@ export async function runScenario(
     log = new EventLog({ adapter: target.adapter });
     tap = await startTap({ transport: target.observerTransport, exchange: target.exchange, log });
 
+    // `within` counts from the first command, not from the target's start-up (schema migration, consumers).
+    const deadline = Date.now() + spec.within;
     await runWhen(spec, given, started, flows);
-    const deadline = startedAt + spec.within;
     await awaitTerminals(spec, log, started, flows, deadline, checks);
     await checkChains(spec, log, flows, started.leafEventTypes, deadline, checks);
     await settle(spec, log, started, flows, checks);

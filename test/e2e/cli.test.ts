@@ -56,7 +56,7 @@ describe('troupe scenarios (exit codes CI can use)', () => {
       junit,
     );
     expect(result.code).toBe(1);
-    expect(result.stdout.split('\n')[0]).toContain('IN-MEMORY transport (--sim)');
+    expect(result.stdout.split('\n')[0]).toContain('IN-MEMORY transport and store (--sim)');
     expect(result.stderr).toContain('✗ order: reaches OrderCancelled');
     expect(result.stderr).toContain('reached ShipmentScheduled instead');
     expect(result.stderr).toMatch(/Timeline of order[\s\S]*OrderPlaced[\s\S]*ShipmentScheduled/);
