@@ -119,6 +119,9 @@ async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
     transport: source.transport,
     exchange: source.exchange,
     adapter: source.adapter ?? troupeEnvelopeAdapter(),
+  }).catch(async (error: unknown) => {
+    await store?.close();
+    throw error;
   });
   const stopPersisting = store?.persist(tap.log);
   source.onListening?.();
