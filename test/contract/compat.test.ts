@@ -2,11 +2,8 @@ import { PactV4 } from '@pact-foundation/pact';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkCompatibility } from '../../harness/contracts/compat/check-compatibility';
-import {
-  compareCatalogWithSnapshots,
-  payloadJsonSchema,
-  writeSnapshots,
-} from '../../harness/contracts/compat/schema-snapshots';
+import { compareCatalogWithSnapshots } from '../../harness/contracts/compat/compare-catalog';
+import { payloadJsonSchema, writeSnapshots } from '../../harness/contracts/compat/schema-snapshots';
 import { addEventInteraction } from '../../harness/contracts/pact/event-interaction';
 import { eventMessageContract } from '../../harness/contracts/pact/event-message';
 import {

@@ -16,8 +16,8 @@ import type { CompatibilityMode } from '../../contracts/compat/check-compatibili
 import {
   compareCatalogWithSnapshots,
   formatCompatibilityReport,
-  writeSnapshots,
-} from '../../contracts/compat/schema-snapshots';
+} from '../../contracts/compat/compare-catalog';
+import { writeSnapshots } from '../../contracts/compat/schema-snapshots';
 import { lintCatalog } from '../../contracts/lint/lint-catalog';
 import {
   verifyProviderTarget,
