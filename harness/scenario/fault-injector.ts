@@ -31,6 +31,8 @@ export interface FaultBinding {
   readonly cutConnections: (service: string | undefined) => Promise<string>;
   /** Stops and starts a service; returns what it did. */
   readonly restartService: (service: string) => Promise<string>;
+  /** Sees every delivery a service consumer gets (before faults), e.g. to record redeliveries in the timeline. */
+  readonly onDelivery?: (delivery: Delivery) => void;
 }
 
 type DuplicateFault = Extract<ScenarioFault, { duplicate: unknown }>['duplicate'];
@@ -68,6 +70,7 @@ export class FaultInjector {
   private readonly log: AppliedFault[] = [];
   private cutEpoch = 0;
   private actions: Pick<FaultBinding, 'cutConnections' | 'restartService'> | undefined;
+  private onDelivery: ((delivery: Delivery) => void) | undefined;
   /** `cutConnections` / `restartService` faults, each fired once when its `after` event is first published. */
   private readonly triggers: {
     readonly after: string;
@@ -136,6 +139,7 @@ export class FaultInjector {
     this.adapter = binding.adapter;
     this.serviceOfQueue = binding.serviceOfQueue;
     this.actions = binding;
+    this.onDelivery = binding.onDelivery;
   }
 
   /** Resolves when every triggered fault (cut, restart) has been applied; rejects with the first failure. */
@@ -206,6 +210,11 @@ export class FaultInjector {
         type: string | undefined,
       ): boolean => fault.event === type && (fault.service === undefined || fault.service === service);
       const epoch = this.cutEpoch;
+      try {
+        this.onDelivery?.(delivery);
+      } catch {
+        // An observer's problem must not change what the service does.
+      }
       await this.gate;
       const { type, id } = this.eventTypeOf(delivery);
       const waiting = this.held.get(queue);

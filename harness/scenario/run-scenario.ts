@@ -71,9 +71,19 @@ export async function runScenario(
       serviceOfQueue: (queue) => started.serviceOfQueue(queue),
       cutConnections: (service) => started.cutConnections(service),
       restartService: (service) => started.restartService(service),
+      // The tap sees publications; redeliveries happen on the services' own queues: record those too, so the
+      // timeline shows what a crash or a cut made the broker deliver again.
+      onDelivery: (delivery) => {
+        if (delivery.redelivered) log?.record(delivery);
+      },
     });
-    log = new EventLog({ adapter: target.adapter });
-    tap = await startTap({ transport: target.observerTransport, exchange: target.exchange, log });
+    log = new EventLog({ adapter: started.adapter });
+    tap = await startTap({
+      transport: started.observerTransport,
+      exchange: started.exchange,
+      log,
+      queue: `${namespace}.tap`,
+    });
 
     // `within` counts from the first command, not from the target's start-up (schema migration, consumers).
     const deadline = Date.now() + spec.within;
@@ -660,7 +670,7 @@ function slug(name: string): string {
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-|-$/g, '')
-      .slice(0, 32)
+      .slice(0, 24)
       .replace(/-$/, '') || 'scenario'
   );
 }
