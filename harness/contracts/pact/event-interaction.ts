@@ -28,6 +28,9 @@ export interface EventInteractionSpec {
  * Returns the stage that runs the consumer's handler: `.executeTest(async (message) => handle(message))`.
  */
 export function addEventInteraction(pact: PactV4, spec: EventInteractionSpec): EventInteractionWithContent {
+  // Pact must never phone home (no network in CI, and users' pipelines should not leak either).
+  process.env['PACT_DO_NOT_TRACK'] = 'true';
+  process.env['SCARF_ANALYTICS'] = 'false';
   let interaction = pact.addAsynchronousInteraction();
   for (const state of spec.states ?? []) interaction = interaction.given(state.name, state.params);
   return interaction.expectsToReceive(spec.description, (builder) => {
