@@ -17,6 +17,7 @@ interface RunCommandOptions {
   readonly fuzzRuns: string;
   readonly reports: string;
   readonly junit?: string;
+  readonly demo?: boolean;
 }
 
 /** Registers `troupe run`: the main job (`npm start`). */
@@ -32,6 +33,7 @@ export function registerRunCommand(program: Command): void {
     .option('--fuzz-runs <n>', 'schedules in the fuzz smoke', '200')
     .option('--reports <dir>', 'where the HTML report goes', 'reports')
     .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--demo', "first run the services' demo (demo orders on every path, each order's event chain)")
     .addHelpText(
       'after',
       '\nExit codes: 0 all passed, 1 a scenario or the fuzz smoke failed, 2 usage or spec error.',
@@ -52,6 +54,9 @@ async function runCommand(options: RunCommandOptions): Promise<number> {
   const where = describeTargetLine(target);
   console.log(where);
 
+  const sections: RunReportSection[] = [];
+  if (options.demo) sections.push(await demo());
+
   const { shopLoadOptions } = await import('../../../scenarios/shop-vocabulary');
   const scenarios = await loadAll(defaultScenarioGlob, shopLoadOptions);
   console.log(
@@ -68,7 +73,6 @@ async function runCommand(options: RunCommandOptions): Promise<number> {
   console.log('');
   for (const report of reports) console.log(summaryBlock(report));
 
-  const sections: RunReportSection[] = [];
   if (options.fuzz) {
     const smoke = await fuzzSmoke(fuzzRuns);
     console.log(`\n${smoke.title}: ${smoke.ok ? 'ok' : 'FAILED'}\n${indent(smoke.text)}`);
@@ -107,7 +111,7 @@ function summaryBlock(report: ScenarioReport): string {
       })
       .map((event) => event.identity?.eventType ?? '?');
     lines.push(
-      `    ${flow.name}: ${chain.join(' → ') || '(nothing observed)'}  [${flow.status ?? '?'}` +
+      `    ${flow.name}: ${chain.join(' → ') || '(nothing observed)'}  [${flow.status ?? 'no such order'}` +
         `${flow.terminalAfterMs === undefined ? '' : `, terminal after ${flow.terminalAfterMs} ms`}]`,
     );
   }
@@ -128,6 +132,19 @@ function summaryBlock(report: ScenarioReport): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The reference services' own demo (reference-services/demo.ts), printed as it runs. */
+async function demo(): Promise<RunReportSection> {
+  const lines: string[] = [];
+  const { runDemo } = await import('../../../reference-services/demo');
+  const result = await runDemo({
+    print: (line) => {
+      lines.push(line);
+      console.log(`  ${line}`);
+    },
+  });
+  return { title: 'demo of the reference services', ok: result.ok, text: lines.join('\n') };
 }
 
 /** The fuzz engine's short smoke run in deterministic simulation, when the engine and its shop target exist. */
