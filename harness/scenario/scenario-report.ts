@@ -79,6 +79,13 @@ export function renderScenarioReport(report: ScenarioReport, options: { timeline
       `  ${check.ok ? '✓' : '✗'} ${check.name}${check.detail && !check.ok ? `\n      ${check.detail}` : ''}`,
     );
   }
+  if (report.accounting) {
+    const { flows, ok, lost, duplicated, unexpected, recovered } = report.accounting.totals;
+    lines.push(
+      `  accounting: ${flows} flow(s): ${ok} ok, ${lost} lost, ${duplicated} duplicated, ${unexpected} unexpected, ` +
+        `${recovered} recovered from repeated deliveries`,
+    );
+  }
   if (report.faults.length > 0) {
     const start = Date.parse(report.startedAt);
     lines.push('  faults applied:');
