@@ -22,7 +22,12 @@ registerFuzzCommand(program);
 registerTraceCommand(program);
 registerContractsCommand(program);
 registerServiceCommand(program);
-for (const command of program.commands) command.exitOverride();
+// Every (sub)command reports usage errors to the catch below instead of exiting with commander's code 1.
+const overrideExits = (command: Command): void => {
+  command.exitOverride();
+  command.commands.forEach(overrideExits);
+};
+program.commands.forEach(overrideExits);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
