@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json';
 import { CliExit } from './cli-exit';
 import { registerContractsCommand } from './commands/contracts';
 import { registerFuzzCommand } from './commands/fuzz';
@@ -12,6 +13,7 @@ const program = new Command('troupe')
   .description(
     'Contract tests, delivery fuzzing and eventual-consistency assertions for choreographed services',
   )
+  .version(packageJson.version)
   .showHelpAfterError()
   // Usage errors must exit 2 (CI tells them from test failures), so commander reports instead of exiting.
   .exitOverride();
