@@ -16,8 +16,9 @@ import { runSeed, tempPactDir } from './support/pact-fixtures';
  */
 
 const seed = runSeed();
-const validRuns = 15;
-const brokenRuns = 15;
+// CONTRACT_RUNS=200 for a deeper search (the default keeps the contract tier fast).
+const validRuns = Number(process.env['CONTRACT_RUNS'] ?? 15);
+const brokenRuns = validRuns;
 const pactDir = tempPactDir('zod-to-pact');
 
 afterAll(() => pactDir.dispose());
