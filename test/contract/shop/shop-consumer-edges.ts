@@ -91,8 +91,12 @@ export const shopConsumerEdges: readonly ConsumerEdge[] = [
     event: PaymentCompleted,
     what: 'a paid order to reserve',
     states: [],
-    // Inventory has no stock seeded here: it must still read items and answer with the shortage.
-    check: (outcome) => Promise.resolve(expectEmitted(outcome, ['InventoryReservationFailed'])),
+    // Stock for exactly what the message asks: inventory must read every item's sku and quantity to reserve.
+    arrange: async (shop, message) => {
+      const items = message.eventType === 'PaymentCompleted' ? message.payload.items : [];
+      await shop.seed({ stock: Object.fromEntries(items.map((item) => [item.sku, item.quantity])) });
+    },
+    check: (outcome) => Promise.resolve(expectEmitted(outcome, ['InventoryReserved'])),
   },
   {
     consumer: 'orders',
