@@ -130,6 +130,8 @@ async function pipelineRate(): Promise<{ eventsPerSecond: number; seconds: numbe
     namespace,
     prefetch,
     relays: 2,
+    ...(process.env['BENCH_BATCH'] ? { batchSize: Number(process.env['BENCH_BATCH']) } : {}),
+    ...(process.env['BENCH_LANES'] ? { lanes: Number(process.env['BENCH_LANES']) } : {}),
     seed: { customers, stock: { 'BOOK-001': orders * 10, 'PEN-002': orders * 10 } },
     onRecord: (record) => {
       if (record.outcome.kind === 'ack' && record.outcome.status === 'handled') transactions++;

@@ -29,6 +29,10 @@ export interface StartShopOptions extends ShopConfig {
   readonly ids?: IdGenerator;
   readonly retry?: RetryPolicy;
   readonly prefetch?: number;
+  /** Consumer batching: most deliveries per transaction (see `ServiceRuntimeOptions.batchSize`). Default 16. */
+  readonly batchSize?: number;
+  /** Batch lanes per service (see `ServiceRuntimeOptions.lanes`). Default 1. */
+  readonly lanes?: number;
   /** Outbox relays to run (0 for none: e.g. a test drives `relay.drainOnce()` itself). Default 1. */
   readonly relays?: number;
   readonly relayBatchSize?: number;
@@ -91,6 +95,8 @@ export async function startShop(options: StartShopOptions): Promise<StartedShop>
         transport,
         names,
         ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+        ...(options.lanes !== undefined ? { lanes: options.lanes } : {}),
         ...(options.onRecord ? { onRecord: options.onRecord } : {}),
         ...(options.onError ? { onError: options.onError } : {}),
       }),

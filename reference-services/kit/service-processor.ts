@@ -66,6 +66,9 @@ export type ProcessOutcome =
       readonly ackedEarly: boolean;
     };
 
+/** A batch that would wait on a row lock (or sit in a deadlock) gives up quickly and goes one by one. */
+const batchTransactionOptions = { lockTimeoutMs: 100 } as const;
+
 /** How the inbox is used: correct (in the transaction), the dedupe-after-commit bug, or skipped. */
 type InboxMode = 'in-transaction' | 'after-commit' | 'none';
 
@@ -108,22 +111,9 @@ export class ServiceProcessor {
 
   async process(input: ProcessInput): Promise<ProcessOutcome> {
     const attempt = input.attempt ?? 1;
-    const decoded = shopCatalog.decode(input.body);
-    if (!decoded.ok) return { kind: 'reject', reason: decoded.error, ackedEarly: false };
-    const event = decoded.event;
-    const handler = this.service.handlers[event.eventType] as EventHandler<ShopEventType> | undefined;
-    if (!handler) {
-      return {
-        kind: 'reject',
-        reason: {
-          code: 'unhandled-event-type',
-          message: `${this.service.name} does not consume ${event.eventType} (event ${event.eventId})`,
-          eventType: event.eventType,
-          eventId: event.eventId,
-        },
-        ackedEarly: false,
-      };
-    }
+    const prepared = this.prepare(input.body);
+    if ('kind' in prepared) return prepared;
+    const { event, handler } = prepared;
     const consumer = this.service.name;
     const earlyAck = this.bugs.has('ack-before-commit');
     let ackedEarly = false;
@@ -205,6 +195,84 @@ export class ServiceProcessor {
         ackedEarly,
       };
     }
+  }
+
+  /**
+   * Processes several messages in ONE transaction (consumer batching: one commit instead of one per message),
+   * with the same outcomes `process` would give each. Decode failures are rejected one by one first. If anything
+   * in the batch fails, the transaction rolls back and each message is processed alone, so one bad message never
+   * holds back the others. With a known bug or a crash hook switched on, messages are processed one by one.
+   */
+  async processBatch(inputs: readonly ProcessInput[]): Promise<ProcessOutcome[]> {
+    const outcomes: (ProcessOutcome | undefined)[] = new Array<ProcessOutcome | undefined>(inputs.length);
+    if (inputs.length <= 1 || this.bugs.size > 0 || this.crashHook) {
+      for (const [index, input] of inputs.entries()) outcomes[index] = await this.process(input);
+      return outcomes as ProcessOutcome[];
+    }
+    const valid: { index: number; event: ShopEvent; handler: EventHandler<ShopEventType> }[] = [];
+    for (const [index, input] of inputs.entries()) {
+      const prepared = this.prepare(input.body);
+      if ('kind' in prepared) outcomes[index] = prepared;
+      else valid.push({ index, ...prepared });
+    }
+    const consumer = this.service.name;
+    try {
+      const results = await this.store.transaction(async (tx) => {
+        const handled: (readonly ShopEvent[] | undefined)[] = [];
+        for (const { event, handler } of valid) {
+          if (!(await tx.markProcessed(consumer, event.eventId))) {
+            handled.push(undefined);
+            continue;
+          }
+          const emitted: ShopEvent[] = [];
+          const context = createHandlerContext({
+            service: consumer,
+            tx,
+            clock: this.clock,
+            ids: this.ids,
+            bugs: this.bugs,
+            causation: { correlationId: event.correlationId, causationId: event.eventId },
+            emitted,
+          });
+          await handler(event, context);
+          await flushEmitted(tx, emitted);
+          handled.push(emitted);
+        }
+        return handled;
+      }, batchTransactionOptions);
+      for (const [i, { index, event }] of valid.entries()) {
+        const emitted = results[i];
+        outcomes[index] = emitted
+          ? { kind: 'ack', status: 'handled', event, emitted, ackedEarly: false }
+          : { kind: 'ack', status: 'duplicate', event, ackedEarly: false };
+      }
+    } catch {
+      for (const { index } of valid) outcomes[index] = await this.process(inputs[index] as ProcessInput);
+    }
+    return outcomes as ProcessOutcome[];
+  }
+
+  /** Decodes and finds the handler, or says why the message is rejected. */
+  private prepare(
+    body: Uint8Array | string,
+  ): ProcessOutcome | { readonly event: ShopEvent; readonly handler: EventHandler<ShopEventType> } {
+    const decoded = shopCatalog.decode(body);
+    if (!decoded.ok) return { kind: 'reject', reason: decoded.error, ackedEarly: false };
+    const event = decoded.event;
+    const handler = this.service.handlers[event.eventType] as EventHandler<ShopEventType> | undefined;
+    if (!handler) {
+      return {
+        kind: 'reject',
+        reason: {
+          code: 'unhandled-event-type',
+          message: `${this.service.name} does not consume ${event.eventType} (event ${event.eventId})`,
+          eventType: event.eventType,
+          eventId: event.eventId,
+        },
+        ackedEarly: false,
+      };
+    }
+    return { event, handler };
   }
 
   private crash(point: CrashPoint, eventId: string): void {

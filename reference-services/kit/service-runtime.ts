@@ -19,6 +19,16 @@ export interface ServiceRuntimeOptions {
   readonly names: TopologyNames;
   /** Unacked deliveries this instance may hold (and process concurrently). Default 16. */
   readonly prefetch?: number;
+  /**
+   * Most deliveries processed in one transaction (consumer batching; 1 = one transaction per message). Only
+   * deliveries that are already waiting are batched, nothing waits for a batch to fill. Default 16.
+   */
+  readonly batchSize?: number;
+  /**
+   * Batch transactions that may run at once (deliveries are spread by correlation id). Default 1: more lanes only
+   * help when flows rarely share rows (the shop's stock rows are shared by every order).
+   */
+  readonly lanes?: number;
   /** Every settled delivery. */
   readonly onRecord?: (record: RuntimeRecord) => void;
   /** Problems that are not a delivery's outcome (a dead-letter publish that failed). Default: stderr. */
@@ -44,6 +54,8 @@ export class ServiceRuntime {
   private stopping = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly sleepers = new Set<() => void>();
+  private readonly batchSize: number;
+  private readonly lanes: Lane[];
 
   constructor(options: ServiceRuntimeOptions) {
     this.processor = options.processor;
@@ -51,6 +63,11 @@ export class ServiceRuntime {
     this.transport = options.transport;
     this.names = options.names;
     this.prefetch = options.prefetch ?? 16;
+    this.batchSize = Math.max(1, Math.min(options.batchSize ?? 16, this.prefetch));
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({
+      pending: [],
+      running: false,
+    }));
     this.onRecord = options.onRecord;
     this.onError = options.onError ?? ((error) => console.error(`[troupe ${this.service}] ${error.message}`));
   }
@@ -77,6 +94,7 @@ export class ServiceRuntime {
   }
 
   private handle(delivery: Delivery): Promise<DeliveryOutcome> {
+    if (this.batchSize > 1 && this.processor.bugs.size === 0) return this.track(this.enqueue(delivery));
     if (!this.processor.bugs.has('ack-before-commit')) return this.track(this.run(delivery));
     // The known bug: the broker is told 'ack' before the transaction commits; processing goes on regardless.
     return new Promise<DeliveryOutcome>((resolve) => {
@@ -90,16 +108,59 @@ export class ServiceRuntime {
     return work;
   }
 
-  private async run(delivery: Delivery, onEarlyAck?: () => void): Promise<DeliveryOutcome> {
-    // Quorum queues count deliveries: a message that keeps crashing its consumer still reaches the retry bound.
-    const previous = Number(delivery.headers['x-delivery-count'] ?? 0);
-    let attempt = 1 + (Number.isFinite(previous) && previous > 0 ? previous : 0);
-    for (;;) {
-      const outcome = await this.processor.process({
-        body: delivery.body,
-        attempt,
-        ...(onEarlyAck ? { onEarlyAck } : {}),
+  /**
+   * Consumer batching as group commit: per lane, one batch transaction at a time; deliveries that arrive while it
+   * runs form the next batch, so nothing waits for a batch to fill. Deliveries are put in lanes by correlation id:
+   * a flow's messages share a lane (its rows are never locked by two of our batches at once), and a batch that still
+   * meets a lock gives up after a short lock timeout and goes one by one.
+   */
+  private enqueue(delivery: Delivery): Promise<DeliveryOutcome> {
+    const lane = this.lanes[laneOf(delivery.correlationId ?? delivery.messageId ?? '', this.lanes.length)];
+    return new Promise<DeliveryOutcome>((resolve) => {
+      if (!lane) return resolve(this.run(delivery));
+      lane.pending.push({ delivery, resolve });
+      lane.scheduled ??= setImmediate(() => this.flush(lane));
+    });
+  }
+
+  private flush(lane: Lane): void {
+    lane.scheduled = undefined;
+    if (lane.running || lane.pending.length === 0) return;
+    const batch = lane.pending.splice(0, this.batchSize);
+    lane.running = true;
+    void this.processor
+      .processBatch(batch.map(({ delivery }) => ({ body: delivery.body, attempt: firstAttempt(delivery) })))
+      .then(
+        (outcomes) =>
+          outcomes.forEach((outcome, i) => {
+            const entry = batch[i];
+            if (entry) void this.run(entry.delivery, undefined, outcome).then(entry.resolve);
+          }),
+        // processBatch never throws; if it somehow did, each delivery takes the one-by-one path.
+        () => batch.forEach((entry) => void this.run(entry.delivery).then(entry.resolve)),
+      )
+      .finally(() => {
+        lane.running = false;
+        if (lane.pending.length > 0) this.flush(lane);
       });
+  }
+
+  private async run(
+    delivery: Delivery,
+    onEarlyAck?: () => void,
+    first?: ProcessOutcome,
+  ): Promise<DeliveryOutcome> {
+    let attempt = firstAttempt(delivery);
+    let given = first;
+    for (;;) {
+      const outcome =
+        given ??
+        (await this.processor.process({
+          body: delivery.body,
+          attempt,
+          ...(onEarlyAck ? { onEarlyAck } : {}),
+        }));
+      given = undefined;
       if (outcome.kind === 'retry') {
         if (this.stopping) return this.settle(delivery, outcome, 'requeue');
         await this.sleep(outcome.delayMs);
@@ -146,4 +207,28 @@ export class ServiceRuntime {
       this.sleepers.add(wake);
     });
   }
+}
+
+/** 1 for a first delivery; quorum queues count redeliveries, so a message that keeps crashing its consumer still
+ * reaches the retry bound. */
+function firstAttempt(delivery: Delivery): number {
+  const previous = Number(delivery.headers['x-delivery-count'] ?? 0);
+  return 1 + (Number.isFinite(previous) && previous > 0 ? previous : 0);
+}
+
+/** One batching lane: deliveries waiting, and whether its batch transaction is running. */
+interface Lane {
+  readonly pending: {
+    delivery: Delivery;
+    resolve: (outcome: DeliveryOutcome | Promise<DeliveryOutcome>) => void;
+  }[];
+  running: boolean;
+  scheduled?: NodeJS.Immediate | undefined;
+}
+
+/** A stable lane for a key (FNV-1a). */
+function laneOf(key: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
 }

@@ -58,6 +58,15 @@ export interface StoreTx {
  */
 export type OutboxPublisher = (rows: readonly OutboxRecord[]) => Promise<readonly number[]>;
 
+/** Options of one transaction. */
+export interface TransactionOptions {
+  /**
+   * Give up (throw, roll back) when a row lock is not granted within this time, instead of waiting — and instead of
+   * waiting for the server's deadlock detector (1 s by default). Batches use it and fall back to one by one.
+   */
+  readonly lockTimeoutMs?: number;
+}
+
 /** Which backend a store runs on. */
 export type StoreKind = 'memory' | 'postgres' | 'pglite';
 
@@ -71,7 +80,7 @@ export interface Store {
   /** Creates tables if missing; idempotent. */
   migrate(): Promise<void>;
   /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws (and rethrows). */
-  transaction<R>(fn: (tx: StoreTx) => Promise<R>): Promise<R>;
+  transaction<R>(fn: (tx: StoreTx) => Promise<R>, options?: TransactionOptions): Promise<R>;
   /** Committed read, outside any transaction. */
   read<T>(collection: Collection<T>, key: string): Promise<T | undefined>;
   /** Committed records of a collection, by key. */

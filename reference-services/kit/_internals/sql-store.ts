@@ -9,6 +9,7 @@ import type {
   Store,
   StoreKind,
   StoreTx,
+  TransactionOptions,
 } from '../store';
 
 /** The one call both drivers (node-postgres, PGlite) share. */
@@ -130,9 +131,12 @@ export class SqlStore implements Store {
     await this.driver.autocommit.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
   }
 
-  async transaction<R>(fn: (tx: StoreTx) => Promise<R>): Promise<R> {
+  async transaction<R>(fn: (tx: StoreTx) => Promise<R>, options?: TransactionOptions): Promise<R> {
     this.assertOpen();
     return this.driver.transaction(async (db) => {
+      if (options?.lockTimeoutMs !== undefined) {
+        await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`);
+      }
       const tx = new SqlTx(db, this.schema);
       const result = await this.current.run(db, () => fn(tx));
       if (tx.appended > 0) await db.query('SELECT pg_notify($1, $2)', [this.channel, '']);

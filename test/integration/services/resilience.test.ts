@@ -58,7 +58,7 @@ describe('at-least-once under failure (RabbitMQ + PostgreSQL)', () => {
         );
       }
       const finals = await Promise.all(placed.map((orderId) => env.shop.waitForTerminal(orderId, 30_000)));
-      expect(finals.every((order) => order.status === 'shipped')).toBe(true);
+      expect(finals.filter((order) => order.status !== 'shipped')).toEqual([]);
       const state = await env.shop.state();
       expect(state.charges).toHaveLength(placed.length);
       expect(state.shipments).toHaveLength(placed.length);

@@ -31,7 +31,7 @@ export const seed = {
     { customerId: customers.premium, tier: 'premium' as const, email: 'vip@example.com', address },
     { customerId: customers.refusal, tier: 'standard' as const, email: 'no@example.com', address },
   ],
-  stock: { 'BOOK-001': 100, 'PEN-002': 3 },
+  stock: { 'BOOK-001': 100_000, 'PEN-002': 3 },
 };
 
 export const gatewayRules = {

@@ -165,3 +165,43 @@ describe('idempotent consumers (inbox) on the MemoryStore', () => {
     expect(await bodies(7)).not.toEqual(await bodies(8));
   });
 });
+
+describe('consumer batching (processBatch)', () => {
+  it('gives the same outcomes and state as one-by-one processing, duplicates and poison included', async () => {
+    const single = await memoryShop();
+    const batched = await memoryShop();
+    for (const shop of [single, batched]) {
+      for (let i = 0; i < 4; i++)
+        await shop.placeOrder({ customerId: customers.ada, items: items('PEN-002', 1) });
+    }
+    const bodies = (await single.store.outbox()).map((row) => row.body);
+    const inputs = [...bodies, bodies[0] ?? '', '{"broken', ...bodies.slice(0, 1)].map((body) => ({ body }));
+    const one = [];
+    for (const input of inputs) one.push(await single.processors.payments.process(input));
+    const many = await batched.processors.payments.processBatch(inputs);
+    expect(many.map((o) => (o.kind === 'ack' ? o.status : o.kind))).toEqual(
+      one.map((o) => (o.kind === 'ack' ? o.status : o.kind)),
+    );
+    expect(many.map((o) => (o.kind === 'ack' ? o.status : o.kind))).toEqual([
+      'handled',
+      'handled',
+      'handled',
+      'handled',
+      'duplicate',
+      'reject',
+      'duplicate',
+    ]);
+    expect(await readShopState(batched.store)).toEqual(await readShopState(single.store));
+  });
+
+  it('one failing message rolls the batch back and the others still go through alone', async () => {
+    const shop = await memoryShop();
+    for (let i = 0; i < 3; i++)
+      await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) });
+    const bodies = (await shop.store.outbox()).map((row) => ({ body: row.body }));
+    shop.store.failNextCommits(2); // the batch commit, then the first one-by-one retry
+    const outcomes = await shop.processors.payments.processBatch(bodies);
+    expect(outcomes.map((o) => o.kind)).toEqual(['retry', 'ack', 'ack']);
+    expect((await readShopState(shop.store)).charges).toHaveLength(3);
+  });
+});
