@@ -99,9 +99,11 @@ export function shopTarget(options: ShopTargetOptions): ScenarioTargetFactory {
           connectionName: connectionName('scenario-tap'),
           onError: () => undefined,
         });
-        cleanups.push(() => deleteTopology(broker.amqpUrl, namespace));
         cleanups.push(() => observer.close());
         cleanups.push(() => services.close());
+        // Fail fast, naming the broker, rather than letting every step wait for a connection that never comes.
+        await Promise.all([services.connected(10_000), observer.connected(10_000)]);
+        cleanups.push(() => deleteTopology(broker.amqpUrl, namespace));
         servicesBus = services;
         observerTransport = observer;
       } else {
@@ -244,6 +246,8 @@ export function shopTarget(options: ShopTargetOptions): ScenarioTargetFactory {
 async function deleteTopology(url: string, namespace: string): Promise<void> {
   const names = topologyNames(namespace);
   const connection = new Connection({ url, connectionName: connectionName('scenario-cleanup') });
+  // Without a listener a connection error would crash the process; the deletes below report failures.
+  connection.on('error', () => undefined);
   try {
     for (const service of serviceNames) {
       await connection.queueDelete({ queue: names.queue(service) });

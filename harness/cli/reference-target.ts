@@ -1,5 +1,8 @@
 import { acquireInfrastructure, type StartedInfrastructure } from '../infra/acquire-infrastructure';
+import { maskUrl } from '../infra/mask-url';
+import { tcpReachable } from '../infra/probes';
 import type { ScenarioMode, ScenarioTargetFactory } from '../scenario/scenario-target';
+import { CliExit } from './cli-exit';
 
 /**
  * The CLI's "reference target": the reference shop, on the infrastructure harness/infra chose. The only place
@@ -22,6 +25,8 @@ export async function acquireTarget(options: {
   readonly sim: boolean;
   /** Default: harness/infra's `acquireInfrastructure()` (injectable for tests). */
   readonly acquire?: () => Promise<StartedInfrastructure>;
+  /** Default: a TCP probe of the broker's host and port. */
+  readonly reachable?: (url: string) => Promise<boolean>;
 }): Promise<AcquiredTarget> {
   const { shopTarget } = await import('../../scenarios/shop-target');
   if (options.sim) {
@@ -44,6 +49,15 @@ export async function acquireTarget(options: {
       simReason: reason,
       [Symbol.asyncDispose]: dispose,
     };
+  }
+  // A configured AMQP_URL is used as given, not probed by harness/infra: check it once here, so a typo fails the
+  // run in a second with its cause instead of every scenario waiting for a connection.
+  if (!(await (options.reachable ?? brokerReachable)(infrastructure.amqpUrl))) {
+    await dispose();
+    throw new CliExit(
+      2,
+      `troupe: the broker at ${maskUrl(infrastructure.amqpUrl)} is not reachable (check AMQP_URL, or run with --sim)`,
+    );
   }
   return {
     mode: 'broker',
@@ -70,4 +84,14 @@ export function describeTargetLine(target: AcquiredTarget): string {
   return target.infrastructure?.databaseUrl === undefined
     ? `${line} (scenario services keep their state in the in-memory store)`
     : line;
+}
+
+async function brokerReachable(url: string): Promise<boolean> {
+  try {
+    const parsed = new URL(url);
+    const port = Number(parsed.port || (parsed.protocol === 'amqps:' ? 5671 : 5672));
+    return await tcpReachable(parsed.hostname, port, 2_000);
+  } catch {
+    return false;
+  }
 }

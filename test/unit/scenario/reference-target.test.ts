@@ -48,6 +48,7 @@ describe('acquireTarget (where troupe run / troupe scenarios run)', () => {
   it('uses the acquired broker and database when there are', async () => {
     await using target = await acquireTarget({
       sim: false,
+      reachable: () => Promise.resolve(true),
       acquire: () =>
         Promise.resolve(
           fakeInfrastructure(
@@ -62,6 +63,23 @@ describe('acquireTarget (where troupe run / troupe scenarios run)', () => {
       /^troupe: broker: RabbitMQ at amqp:\/\/user:\*+@broker:5672 \(from environment\); database: PostgreSQL/,
     );
     expect(line).not.toContain('secret');
+  });
+
+  it('refuses an unreachable configured broker at once (exit 2), credentials masked', async () => {
+    const error = await acquireTarget({
+      sim: false,
+      reachable: () => Promise.resolve(false),
+      acquire: () =>
+        Promise.resolve(
+          fakeInfrastructure(
+            { kind: 'rabbitmq', source: 'env', url: 'amqp://user:secret@nowhere:5999' },
+            { kind: 'pglite', reason: 'none' },
+          ),
+        ),
+    }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ exitCode: 2 });
+    expect((error as Error).message).toMatch(/the broker at amqp:\/\/user:\*+@nowhere:5999 is not reachable/);
+    expect((error as Error).message).not.toContain('secret');
   });
 
   it('--sim never probes the infrastructure', async () => {
