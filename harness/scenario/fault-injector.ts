@@ -18,6 +18,7 @@ export interface AppliedFault {
   readonly detail: string;
 }
 
+/** Options of `FaultInjector`. */
 export interface FaultInjectorOptions {
   /** Epoch-ms clock; injectable for tests. */
   readonly clock?: () => number;

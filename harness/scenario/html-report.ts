@@ -9,6 +9,7 @@ export interface RunReportSection {
   readonly text: string;
 }
 
+/** Options of `renderScenariosHtml`. */
 export interface ScenariosHtmlOptions {
   readonly title?: string;
   /** One line about where it ran (first line of `troupe run`). */
