@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Money } from '../events/common';
 import { collection } from '../kit/collection';
 import type { Store } from '../kit/store';
@@ -22,6 +23,34 @@ export interface RefundFailureRule {
 export interface GatewayRules {
   readonly declines?: readonly DeclineRule[];
   readonly refundFailures?: readonly RefundFailureRule[];
+}
+
+const amountBounds = {
+  customerId: z.string().min(1).optional(),
+  minAmountMinor: z.number().int().nonnegative().optional(),
+  maxAmountMinor: z.number().int().nonnegative().optional(),
+};
+
+/** Gateway rules as JSON (CLI `--gateway-rules`, scenario files): validated, with a path on error. */
+export const gatewayRulesSchema = z.strictObject({
+  declines: z
+    .array(z.strictObject({ ...amountBounds, reason: z.enum(['declined', 'insufficient_funds']) }))
+    .optional(),
+  refundFailures: z.array(z.strictObject({ ...amountBounds, reason: z.string().min(1) })).optional(),
+});
+
+/** Parses gateway rules from JSON data; throws naming the bad field. */
+export function parseGatewayRules(data: unknown, source = 'gateway rules'): GatewayRules {
+  const parsed = gatewayRulesSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${source}: invalid at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown problem'}`,
+    );
+  }
+  const rules = parsed.data;
+  // Drop keys zod left undefined (exactOptionalPropertyTypes).
+  return JSON.parse(JSON.stringify(rules)) as GatewayRules;
 }
 
 /** A charge attempt as the gateway recorded it, under its idempotency key. */

@@ -56,8 +56,12 @@ async function runService(name: string, options: ServiceCommandOptions): Promise
   if (!(fraudThreshold >= 0 && fraudThreshold <= 1)) {
     throw new Error(`--fraud-threshold must be between 0 and 1, got "${options.fraudThreshold}"`);
   }
+  const { parseGatewayRules } = await import('../../../reference-services/payments/gateway');
   const gatewayRules = options.gatewayRules
-    ? (JSON.parse(await readFile(options.gatewayRules, 'utf8')) as Record<string, never>)
+    ? parseGatewayRules(
+        JSON.parse(await readFile(options.gatewayRules, 'utf8')) as unknown,
+        options.gatewayRules,
+      )
     : {};
 
   const infrastructure = await acquireInfrastructure();

@@ -171,3 +171,16 @@ describe('reference shop flows on the MemoryStore', () => {
     expect(await shop.store.outbox()).toHaveLength(1);
   });
 });
+
+describe('gateway rules as data', () => {
+  it('parses valid rules and names the bad field of invalid ones', async () => {
+    const { parseGatewayRules } = await import('../../../reference-services/payments/gateway');
+    expect(parseGatewayRules({ declines: [{ minAmountMinor: 100, reason: 'declined' }] })).toEqual({
+      declines: [{ minAmountMinor: 100, reason: 'declined' }],
+    });
+    expect(() => parseGatewayRules({ declines: [{ reason: 'stolen' }] }, 'rules.json')).toThrow(
+      /rules\.json: invalid at "declines\.0\.reason"/,
+    );
+    expect(() => parseGatewayRules({ refundFailure: [] })).toThrow(/invalid/);
+  });
+});
