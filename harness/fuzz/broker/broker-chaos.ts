@@ -34,8 +34,8 @@ export interface BrokerChaosStats {
 export interface StartedBrokerChaos {
   readonly queue: string;
   readonly stats: Readonly<BrokerChaosStats>;
-  /** Releases everything held and waits for every delayed copy to be published. */
-  drain(): Promise<void>;
+  /** Releases everything held and waits (bounded) for every copy to be published; false on timeout. */
+  drain(timeoutMs?: number): Promise<boolean>;
   /** Whether copies are still waiting (held or delayed). */
   pending(): number;
   stop(): Promise<void>;
@@ -61,6 +61,7 @@ export async function startBrokerChaos(options: {
   const holdBatch = Math.max(2, options.chaos?.holdBatch ?? 5);
   const stats: BrokerChaosStats = { observed: 0, immediate: 0, delayed: 0, heldBack: 0, failed: 0 };
   let held: Delivery[] = [];
+  let draining = false;
   let inFlight = 0;
   let idle: (() => void)[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -127,7 +128,8 @@ export async function startBrokerChaos(options: {
         } else {
           stats.heldBack++;
           held.push(delivery);
-          if (held.length >= holdBatch) release();
+          // While draining, nothing may stay held: a late message would wait forever for its batch.
+          if (held.length >= holdBatch || draining) release();
         }
       }
       return Promise.resolve('ack');
@@ -139,10 +141,17 @@ export async function startBrokerChaos(options: {
     queue,
     stats,
     pending: () => inFlight + held.length,
-    async drain() {
+    async drain(timeoutMs = 30_000) {
+      draining = true;
       release();
-      if (inFlight === 0) return;
-      await new Promise<void>((resolve) => idle.push(resolve));
+      if (inFlight === 0) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        new Promise<boolean>((resolve) => idle.push(() => resolve(true))),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      return drained;
     },
     async stop() {
       await subscription.close();

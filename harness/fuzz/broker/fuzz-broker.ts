@@ -175,7 +175,9 @@ export async function fuzzBroker(
       };
       report();
     });
-    await chaos.drain();
+    say('draining the chaos (held and delayed copies)');
+    if (!(await chaos.drain())) say(`chaos: ${chaos.pending()} copies still unpublished after 30 s`);
+    say('waiting for a quiet period');
     // Late duplicates must have had their chance to do damage: wait for a quiet period.
     const quietMs = options.quietMs ?? 750;
     const quietDeadline = performance.now() + Math.max(quietMs * 10, 10_000);
@@ -220,6 +222,7 @@ export async function fuzzBroker(
       ok: violations.length === 0 && accounting.valid,
     };
   } finally {
+    say('stopping');
     unsubscribe();
     await chaos?.stop().catch(() => undefined);
     await tap?.close().catch(() => undefined);

@@ -1,0 +1,47 @@
+import { shopBrokerTarget } from '../../harness/cli/commands/fuzz/shop-broker-target';
+import { fuzzBroker, formatBrokerFuzzReport } from '../../harness/fuzz/broker/fuzz-broker';
+import { listConnections } from '../../harness/transport/amqp/rabbitmqctl';
+
+// Live RabbitMQ (AMQP_URL or the local broker). Every session uses its own namespace, deletes its queues and
+// exchanges, and cuts only its own services' connection (by name). Seeds are fixed and printed in the report.
+describe('live-broker fuzzing of the reference services', () => {
+  it('the correct services survive duplicates, delayed and held-back copies and a connection cut', async () => {
+    const report = await fuzzBroker(shopBrokerTarget(), {
+      flows: 20,
+      seed: 4711,
+      chaos: { duplicateRate: 0.3 },
+      cuts: 1,
+      timeoutMs: 45_000,
+      quietMs: 400,
+    });
+    console.log(formatBrokerFuzzReport(report));
+    expect(report.violations).toEqual([]);
+    expect(report.accounting.totals).toMatchObject({ flows: 20, lost: 0, duplicated: 0, unexpected: 0 });
+    expect(report.cuts).toBe(1);
+    expect(report.chaos.immediate + report.chaos.delayed + report.chaos.heldBack).toBeGreaterThan(0);
+    expect(report.deliveries).toBeGreaterThan(report.chaos.observed);
+    expect(report.ok).toBe(true);
+  });
+
+  it('finds payment-not-idempotent on the broker: double charges show up as violations and duplicated flows', async () => {
+    const report = await fuzzBroker(shopBrokerTarget({ bugs: ['payment-not-idempotent'] }), {
+      flows: 20,
+      seed: 4712,
+      chaos: { duplicateRate: 0.5 },
+      cuts: 0,
+      timeoutMs: 45_000,
+      quietMs: 400,
+    });
+    console.log(formatBrokerFuzzReport(report));
+    expect(report.ok).toBe(false);
+    expect(report.violations.map((v) => v.name)).toContain('at most one PaymentCompleted per orderId');
+    expect(report.accounting.totals.duplicated).toBeGreaterThan(0);
+  });
+
+  it('leaves no connection of its own behind', async () => {
+    const names = (await listConnections()).map((c) => c.name ?? '');
+    expect(
+      names.filter((name) => name.startsWith(`troupe.fuzz-`) && name.includes(`.${process.pid}.`)),
+    ).toEqual([]);
+  });
+});
