@@ -84,6 +84,21 @@ export async function shopUnderTest(
   };
 }
 
+/** Starts more services (e.g. a second instance of one) on an existing shop's transport, store and namespace. */
+shopUnderTest.attach = (
+  env: ShopUnderTest,
+  options: Partial<Omit<StartShopOptions, 'transport' | 'store' | 'namespace'>>,
+): Promise<StartedShop> =>
+  startShop({
+    transport: env.transport,
+    store: env.store,
+    namespace: env.shop.namespace,
+    gatewayRules,
+    retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
+    onError: () => undefined,
+    ...options,
+  });
+
 /** Collects deliveries of a queue until `count` arrived or the deadline passes. */
 export async function collect(
   transport: AmqpTransport,
