@@ -8,6 +8,10 @@ import { consumersOf } from '../../../reference-services/services';
 import { readShopState } from '../../../reference-services/shop-state';
 import { commandFor, verificationCustomers } from '../../../reference-services/verification';
 import { createShopProcessors } from '../../../reference-services/shop-processors';
+import { startShop } from '../../../reference-services/shop';
+import { InMemoryTransport } from '../../../harness/transport/memory/in-memory-transport';
+
+const address = { name: 'A', line1: 'B', line2: null, city: 'C', postalCode: 'D', country: 'GB' };
 
 async function main(): Promise<void> {
   const store = await PGliteStore.open({ namespace: 'pglite_check' });
@@ -25,7 +29,6 @@ async function main(): Promise<void> {
   });
   let notified = 0;
   store.onOutboxWritten(() => notified++);
-  const address = { name: 'A', line1: 'B', line2: null, city: 'C', postalCode: 'D', country: 'GB' };
   for (const path of ['happy', 'declined', 'out-of-stock'] as const) {
     await shop.placeOrder({ ...commandFor(path), shippingAddress: address });
   }
@@ -48,6 +51,33 @@ async function main(): Promise<void> {
       }
     }
   }
+  // The runtime path on PGlite: startShop with relay, runtimes and consumer batching, on the in-memory transport
+  // (what a machine with neither PostgreSQL nor RabbitMQ runs).
+  const runtimeStore = await PGliteStore.open({ namespace: 'pglite_runtime' });
+  const transport = new InMemoryTransport();
+  const running = await startShop({
+    transport,
+    store: runtimeStore,
+    namespace: 'pglite',
+    gatewayRules: { declines: [{ customerId: verificationCustomers.declined, reason: 'declined' }] },
+    seed: {
+      customers: [
+        { customerId: verificationCustomers.standard, tier: 'standard', email: 'a@example.com', address },
+        { customerId: verificationCustomers.declined, tier: 'standard', email: 'b@example.com', address },
+      ],
+      stock: { 'BOOK-001': 10, 'RARE-001': 0 },
+    },
+  });
+  const placed = await Promise.all(
+    (['happy', 'declined', 'out-of-stock'] as const).map((path) => running.placeOrder(commandFor(path))),
+  );
+  const runtimeStatuses = (
+    await Promise.all(placed.map((order) => running.waitForTerminal(order.orderId, 30_000)))
+  ).map((order) => order.status);
+  await running.stop();
+  await transport.close();
+  await runtimeStore.close();
+
   const state = await readShopState(store);
   const types = (await store.outbox()).map((row) => shopCatalog.decodeOrThrow(row.body).eventType);
   console.log(
@@ -59,6 +89,7 @@ async function main(): Promise<void> {
       duplicates: outcomes.filter((o) => o === 'duplicate').length,
       types,
       notified: notified > 0,
+      runtimeStatuses,
     }),
   );
   await store.close();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 
 describe('PGliteStore (embedded fallback, same SQL)', () => {
-  it('runs the shop with inbox, outbox and relay on PGlite', async () => {
+  it('runs the shop with inbox, outbox and relay on PGlite, and the startShop runtime path on it', async () => {
     const script = path.join(__dirname, 'pglite-check.ts');
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
@@ -20,11 +20,13 @@ describe('PGliteStore (embedded fallback, same SQL)', () => {
       handled: number;
       duplicates: number;
       notified: boolean;
+      runtimeStatuses: string[];
     };
     expect(result.statuses).toEqual(['cancelled', 'cancelled', 'shipped']);
     expect(result.charges).toBe(2);
     expect(result.book).toEqual({ sku: 'BOOK-001', available: 8, reserved: 2 });
     expect(result.duplicates).toBe(result.handled);
     expect(result.notified).toBe(true);
+    expect(result.runtimeStatuses).toEqual(['shipped', 'cancelled', 'cancelled']);
   }, 90_000);
 });
