@@ -7,7 +7,8 @@ import type { Store } from './kit/store';
 import { placeOrder, seedCustomers, type PlaceOrderCommand, type PlacedOrder } from './orders/place-order';
 import { seedStock } from './inventory/handlers';
 import type { PaymentGateway } from './payments/gateway';
-import type { ShippingAddress } from './events/common';
+import { z } from 'zod';
+import { shippingAddress, type ShippingAddress } from './events/common';
 import type { CustomerRecord } from './orders/state';
 import { createServices, serviceNames, type ServiceName, type ShopConfig } from './services';
 
@@ -20,6 +21,34 @@ export interface ShopSeed {
     readonly email: string;
     readonly address?: ShippingAddress | null;
   }[];
+}
+
+/** A seed as JSON (CLI `--seed`): validated, with a path on error. */
+export const shopSeedSchema = z.strictObject({
+  stock: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  customers: z
+    .array(
+      z.strictObject({
+        customerId: z.string().min(1),
+        tier: z.enum(['standard', 'premium']),
+        email: z.email(),
+        address: shippingAddress.nullable().optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** Parses a seed from JSON data; throws naming the bad field. */
+export function parseShopSeed(data: unknown, source = 'seed'): ShopSeed {
+  const parsed = shopSeedSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${source}: invalid at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown problem'}`,
+    );
+  }
+  // Drop keys zod left undefined (exactOptionalPropertyTypes).
+  return JSON.parse(JSON.stringify(parsed.data)) as ShopSeed;
 }
 
 /** Options of `createShopProcessors`. */

@@ -9,6 +9,7 @@ interface ServiceCommandOptions {
   readonly bug: string[];
   readonly gatewayRules?: string;
   readonly fraudThreshold?: string;
+  readonly seed?: string;
 }
 
 /**
@@ -35,6 +36,10 @@ export function registerServiceCommand(program: Command): void {
     )
     .option('--gateway-rules <file>', 'JSON file of payment-gateway rules ({ declines, refundFailures })')
     .option('--fraud-threshold <x>', 'fraud score above which payments refuse', '0.8')
+    .option(
+      '--seed <file>',
+      'JSON file of stock per SKU and customers ({ stock, customers }) to write at start',
+    )
     .action(async (name: string, options: ServiceCommandOptions) => {
       await runService(name, options);
     });
@@ -64,6 +69,11 @@ async function runService(name: string, options: ServiceCommandOptions): Promise
       )
     : {};
 
+  const { parseShopSeed } = await import('../../../reference-services/shop-processors');
+  const seed = options.seed
+    ? parseShopSeed(JSON.parse(await readFile(options.seed, 'utf8')) as unknown, options.seed)
+    : undefined;
+
   const infrastructure = await acquireInfrastructure();
   if (infrastructure.amqpUrl === undefined) {
     await infrastructure.stop();
@@ -84,6 +94,7 @@ async function runService(name: string, options: ServiceCommandOptions): Promise
     relays,
     fraudThreshold,
     gatewayRules,
+    ...(seed ? { seed } : {}),
   });
   console.log(
     `troupe service ${services.join(', ')} (instance ${instance}) on ${infrastructure.describe()}; ` +

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AmqpTransport } from '../../../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../../../harness/transport/amqp/connection-name';
@@ -42,9 +44,12 @@ describe('troupe service <name>: one service per process, instances compete for 
       onError: () => undefined,
     });
     // The test process only places orders (and relays them): every consumer runs in the child processes.
-    const front = await startShop({ transport, store, namespace, services: [], seed });
+    const front = await startShop({ transport, store, namespace, services: [] });
+    // The seed goes in through the CLI: customers and stock as a JSON file.
+    const seedFile = path.join(tmpdir(), `troupe-seed-${namespace}.json`);
+    await writeFile(seedFile, JSON.stringify(seed));
     const children = await Promise.all([
-      startService(['all', '--namespace', namespace]),
+      startService(['all', '--namespace', namespace, '--seed', seedFile]),
       startService(['payments', '--namespace', namespace, '--relays', '0']),
     ]);
     try {
@@ -63,6 +68,7 @@ describe('troupe service <name>: one service per process, instances compete for 
       await deleteTopology(namespace, serviceNames);
       await store.dropSchema();
       await store.close();
+      await rm(seedFile, { force: true });
       expect(codes).toEqual([0, 0]);
     }
   }, 90_000);

@@ -184,3 +184,23 @@ describe('gateway rules as data', () => {
     expect(() => parseGatewayRules({ refundFailure: [] })).toThrow(/invalid/);
   });
 });
+
+describe('seed as data', () => {
+  it('parses a valid seed and names the bad field of an invalid one', async () => {
+    const { parseShopSeed } = await import('../../../reference-services/shop-processors');
+    const seed = parseShopSeed({
+      stock: { 'BOOK-001': 3 },
+      customers: [{ customerId: 'c1', tier: 'premium', email: 'c1@example.com' }],
+    });
+    expect(seed).toEqual({
+      stock: { 'BOOK-001': 3 },
+      customers: [{ customerId: 'c1', tier: 'premium', email: 'c1@example.com' }],
+    });
+    expect(() => parseShopSeed({ stock: { 'BOOK-001': -1 } }, 'seed.json')).toThrow(
+      /seed\.json: invalid at "stock\.BOOK-001"/,
+    );
+    expect(() => parseShopSeed({ customers: [{ customerId: 'c', tier: 'gold', email: 'x@y.z' }] })).toThrow(
+      /customers\.0\.tier/,
+    );
+  });
+});
