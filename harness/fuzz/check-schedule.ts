@@ -1,5 +1,5 @@
 import type { EventIdentity } from '../events/envelope-adapter';
-import { normalize, uuidsIn } from './_internals/normalize';
+import { normalizeGenerated } from './_internals/normalize';
 import { cleanScheduleOf, type Schedule } from './schedule';
 import type { SimTarget } from './sim-target';
 import { simulate, type SimRun, type SimulateOptions } from './simulate';
@@ -62,9 +62,8 @@ export async function checkSchedule<W>(
   }
   const clean = cleanScheduleOf(schedule);
   if (clean.faults.length !== schedule.faults.length) {
-    const stable = uuidsIn([workload, flows]);
-    const baseline = await baselineOf(target, workload, clean, stable, options);
-    violations.push(...compareRuns(run, baseline, stable));
+    const baseline = await baselineOf(target, workload, clean, options);
+    violations.push(...compareRuns(run, baseline));
   }
   return { run, violations };
 }
@@ -73,7 +72,6 @@ async function baselineOf<W>(
   target: SimTarget<W>,
   workload: W,
   clean: Schedule,
-  stable: ReadonlySet<string>,
   options: SimulateOptions & { readonly baselines?: BaselineCache },
 ): Promise<Baseline> {
   const cache = options.baselines;
@@ -83,8 +81,8 @@ async function baselineOf<W>(
   const run = await simulate(target, workload, clean, options.maxSteps ? { maxSteps: options.maxSteps } : {});
   const baseline = {
     run,
-    events: eventSignatures(run.events, stable),
-    state: stateSignatures(run.state, stable),
+    events: eventSignatures(run.events),
+    state: stateSignatures(run.state),
   };
   if (cache) {
     if (cache.size > 1_000) cache.clear();
@@ -94,9 +92,9 @@ async function baselineOf<W>(
 }
 
 /** Idempotency: the faulty run must end like the clean one. */
-export function compareRuns(run: SimRun, clean: Baseline, stable: ReadonlySet<string>): Violation[] {
+export function compareRuns(run: SimRun, clean: Baseline): Violation[] {
   const violations: Violation[] = [];
-  const mine = eventSignatures(run.events, stable);
+  const mine = eventSignatures(run.events);
   const theirs = clean.events;
   const extra = multisetMinus(mine, theirs);
   const missing = multisetMinus(theirs, mine);
@@ -111,7 +109,7 @@ export function compareRuns(run: SimRun, clean: Baseline, stable: ReadonlySet<st
       detail: `${parts.join('; ')} (compared with the clean run)`,
     });
   }
-  const state = stateSignatures(run.state, stable);
+  const state = stateSignatures(run.state);
   for (const key of new Set([...state.keys(), ...clean.state.keys()])) {
     const mine = state.get(key) ?? 'null';
     const theirs = clean.state.get(key) ?? 'null';
@@ -133,12 +131,12 @@ export function compareRuns(run: SimRun, clean: Baseline, stable: ReadonlySet<st
   return violations;
 }
 
-function stateSignatures(state: unknown, stable: ReadonlySet<string>): Map<string, string> {
+function stateSignatures(state: unknown): Map<string, string> {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) {
-    return new Map([['', normalize(state, stable)]]);
+    return new Map([['', normalizeGenerated(state)]]);
   }
   const record = state as Record<string, unknown>;
-  return new Map(Object.keys(record).map((key) => [key, normalize(record[key], stable)]));
+  return new Map(Object.keys(record).map((key) => [key, normalizeGenerated(record[key])]));
 }
 
 function partOf(state: unknown, key: string): unknown {
@@ -151,8 +149,8 @@ function describeSize(value: unknown): string {
   return Array.isArray(value) ? `${value.length} record(s)` : 'a different value';
 }
 
-function eventSignatures(events: readonly EventIdentity[], stable: ReadonlySet<string>): string[] {
-  return events.map((event) => `${event.eventType} ${normalize(event.payload, stable)}`);
+function eventSignatures(events: readonly EventIdentity[]): string[] {
+  return events.map((event) => `${event.eventType} ${normalizeGenerated(event.payload)}`);
 }
 
 function multisetMinus(a: readonly string[], b: readonly string[]): string[] {

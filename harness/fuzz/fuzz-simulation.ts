@@ -61,6 +61,8 @@ export interface FuzzReport<W = unknown> {
   readonly executed: number;
   /** Schedules executed until the first failure was found (before shrinking), or all of them. */
   readonly schedulesToFailure: number;
+  /** Milliseconds until the first failing schedule was found (before shrinking); undefined without failure. */
+  readonly msToFailure?: number;
   /** fast-check runs (workloads) until the first failure, or all planned runs. */
   readonly runs: number;
   readonly elapsedMs: number;
@@ -107,6 +109,8 @@ export async function fuzzSimulation<W>(
   let invocations = 0;
   let untilFailure = 0;
   let failedYet = false;
+  let msToFailure: number | undefined;
+  let started = performance.now();
   const property = fc.asyncProperty(
     target.workload,
     fc.array(schedules, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
@@ -131,13 +135,14 @@ export async function fuzzSimulation<W>(
           violations = [{ property: 'invariant', name: 'uncaught error', detail: describeError(error) }];
         }
         if (violations.length > 0) {
+          if (!failedYet) msToFailure = performance.now() - started;
           failedYet = true;
           throw new ScheduleViolated(violations);
         }
       }
     },
   );
-  const started = performance.now();
+  started = performance.now();
   const details = await fc.check(property, {
     seed,
     numRuns: planned,
@@ -149,6 +154,7 @@ export async function fuzzSimulation<W>(
     seed,
     executed,
     schedulesToFailure: untilFailure,
+    ...(msToFailure !== undefined ? { msToFailure } : {}),
     runs: details.failed ? details.numRuns : planned,
     elapsedMs,
     schedulesPerSecond: executed / Math.max(elapsedMs / 1000, 1e-9),

@@ -2,14 +2,19 @@
  * Deterministic uuid-shaped ids: valid uuid v7 layout (version 7, RFC variant), counting up, so the same run gives
  * the same ids and they still sort in creation order.
  */
-export function deterministicIds(prefix = 0x0190a000): () => string {
+export function deterministicIds(): () => string {
   let counter = 0;
-  const head = prefix.toString(16).padStart(8, '0').slice(-8);
   return () => {
     counter++;
-    return `${head}-0000-7000-8000-${counter.toString(16).padStart(12, '0')}`;
+    return `${GENERATED_ID_PREFIX}${counter.toString(16).padStart(12, '0')}`;
   };
 }
+
+/** Every id `deterministicIds` makes starts with this: what normalisation blanks. */
+export const GENERATED_ID_PREFIX = '0190a000-0000-7000-8000-';
+
+/** Virtual time starts here (2026-01-01T00:00:00Z); every simulated timestamp starts with this date. */
+export const VIRTUAL_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 /** Virtual time that only moves when told to. */
 export interface VirtualClock {
@@ -18,7 +23,7 @@ export interface VirtualClock {
 }
 
 /** A virtual clock starting at 2026-01-01T00:00:00Z. */
-export function virtualClock(startMs = Date.UTC(2026, 0, 1)): VirtualClock {
+export function virtualClock(startMs = VIRTUAL_EPOCH_MS): VirtualClock {
   let current = startMs;
   return {
     now: () => new Date(current),

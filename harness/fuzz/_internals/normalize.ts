@@ -7,40 +7,44 @@ export function uuidsIn(value: unknown): Set<string> {
 }
 
 /**
- * A canonical string for `value`: object keys sorted, arrays treated as multisets (collections of records come
- * back in id order, and generated ids differ between runs), generated ids and timestamps blanked. Two runs that
- * differ only in the ids and times they generated normalise to the same string.
+ * A canonical string for `value`: arrays are treated as multisets (collections of records come back in id order,
+ * and generated ids differ between runs), generated ids (uuids not in `stable`) and ISO timestamps are blanked.
+ * Two runs that differ only in the ids and times they generated normalise to the same string. Records are
+ * serialised natively (JSON.stringify), so keys keep their insertion order: compare values built by the same code.
  */
 export function normalize(value: unknown, stable: ReadonlySet<string>): string {
-  if (value === null || value === undefined) return 'null';
-  switch (typeof value) {
-    case 'string':
-      // Ids (36 chars) and ISO times (20+) are long; most strings (SKUs, statuses) are not: skip the regexes.
-      if (value.length < 20) return `"${value}"`;
-      if (value.length === 36 && value[8] === '-' && value[13] === '-' && value[23] === '-') {
-        return stable.has(value) ? `"${value}"` : '"~id"';
-      }
-      if (value[4] === '-' && value[10] === 'T' && value.length <= 29) return '"~time"';
-      return `"${value.replace(uuidPattern, (id) => (stable.has(id) ? id : '~id')).replace(isoPattern, '~time')}"`;
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'object': {
-      if (value instanceof Map) return normalize(Object.fromEntries(value), stable);
-      if (value instanceof Set) return normalize([...(value as Set<unknown>)], stable);
-      if (Array.isArray(value)) {
-        return `[${value
-          .map((item) => normalize(item, stable))
-          .sort()
-          .join(',')}]`;
-      }
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
-      return `{${keys.map((key) => `${key}:${normalize(record[key], stable)}`).join(',')}}`;
-    }
-    case 'bigint':
-      return value.toString();
-    default:
-      return `"${typeof value}"`;
+  if (Array.isArray(value)) {
+    return `[${value
+      .map((item) => normalize(item, stable))
+      .sort()
+      .join(',')}]`;
   }
+  const json = JSON.stringify(value, replacer) ?? 'null';
+  return json.replace(uuidPattern, (id) => (stable.has(id) ? id : '~id')).replace(isoPattern, '~time');
+}
+
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Map) return Object.fromEntries([...(value as Map<unknown, unknown>)].sort());
+  if (value instanceof Set) return [...(value as Set<unknown>)];
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+const generatedIdPattern = /0190a000-0000-7000-8000-[0-9a-f]{12}/g;
+const virtualTimePattern = /2026-01-0\dT[0-9:.]+Z/g;
+
+/**
+ * The simulator's fast normalisation: blanks exactly the ids the run generated (`SimEnv.ids`) and the virtual
+ * timestamps (`SimEnv.now`); top-level arrays compare as multisets. Needs plain JSON data (no Map or Set).
+ */
+export function normalizeGenerated(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value
+      .map((item) => normalizeGenerated(item))
+      .sort()
+      .join(',')}]`;
+  }
+  return (JSON.stringify(value) ?? 'null')
+    .replace(generatedIdPattern, '~id')
+    .replace(virtualTimePattern, '~time');
 }

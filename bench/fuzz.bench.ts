@@ -1,0 +1,127 @@
+/**
+ * bench:fuzz — deterministic-simulation fuzzing of the five reference services.
+ * 1. Throughput: schedules/s (each = a faulty run + checks against its clean baseline), on CPU time of this one
+ *    process (= one core) and on wall time; baseline measured in the same run: bare clean simulations/s.
+ * 2. Time to find each known bug over 11 seeds: schedules and seconds to the first failure (median, max);
+ *    baseline in the same run: the usual "deliver every message twice" test, which finds only some of them.
+ */
+import fc from 'fast-check';
+import { loadavg } from 'node:os';
+import { shopSimTarget, type ShopWorkload } from '../harness/cli/commands/fuzz/shop-sim-target';
+import { checkSchedule } from '../harness/fuzz/check-schedule';
+import { fuzzSimulation } from '../harness/fuzz/fuzz-simulation';
+import { describeFault, type Fault } from '../harness/fuzz/schedule';
+import { simulate } from '../harness/fuzz/simulate';
+import { knownBugs } from '../reference-services/kit/bugs';
+import { serviceNames } from '../reference-services/services';
+
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+};
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+async function throughput(
+  label: string,
+  maxOrders: number,
+  runs: number,
+  schedulesPerWorkload: number,
+): Promise<void> {
+  const target = shopSimTarget({ maxOrders });
+  // Warm up the JIT, then measure.
+  await fuzzSimulation(target, { runs: 50, seed: 1, schedulesPerWorkload });
+  const cpu = process.cpuUsage();
+  const report = await fuzzSimulation(target, { runs, seed: 2, schedulesPerWorkload });
+  const cpuS = cpuSeconds(cpu);
+  if (report.failure) throw new Error(`correct services failed in the bench (seed ${report.seed})`);
+
+  const workloads = fc.sample(target.workload, { numRuns: 300, seed: 3 });
+  for (const workload of workloads.slice(0, 50)) await simulate(target, workload, { faults: [] });
+  const bareCpu = process.cpuUsage();
+  for (const workload of workloads) await simulate(target, workload, { faults: [] });
+  const bareRate = workloads.length / cpuSeconds(bareCpu);
+  const rate = report.executed / cpuS;
+  console.log(
+    `${label.padEnd(34)} ${String(report.executed).padStart(6)} schedules  ` +
+      `${Math.round(rate).toString().padStart(5)}/s CPU (one core)  ${Math.round(report.schedulesPerSecond).toString().padStart(5)}/s wall  ` +
+      `| baseline bare clean runs ${Math.round(bareRate)}/s → a checked schedule costs ${(bareRate / rate).toFixed(2)}× a bare run`,
+  );
+}
+
+async function timeToFind(): Promise<void> {
+  const seeds = Array.from({ length: 11 }, (_, i) => 1000 + i);
+  for (const bug of knownBugs) {
+    const target = shopSimTarget({ bugs: [bug] });
+    const schedules: number[] = [];
+    const seconds: number[] = [];
+    const faults = new Map<string, number>();
+    let missed = 0;
+    for (const seed of seeds) {
+      const report = await fuzzSimulation(target, { runs: 400, seed });
+      if (!report.failure || report.msToFailure === undefined) {
+        missed++;
+        continue;
+      }
+      schedules.push(report.schedulesToFailure);
+      seconds.push(report.msToFailure / 1000);
+      const shrunk = report.failure.schedule.faults
+        .map((f) => describeFault(f).replace(/#\d+/, '#n'))
+        .join(' + ');
+      faults.set(shrunk, (faults.get(shrunk) ?? 0) + 1);
+    }
+    const naive = await deliverEverythingTwice(bug);
+    console.log(
+      `${bug.padEnd(30)} found ${seeds.length - missed}/${seeds.length} seeds; schedules to find: median ${median(schedules)}, ` +
+        `max ${Math.max(...schedules)}; seconds: median ${median(seconds).toFixed(3)}, max ${Math.max(...seconds).toFixed(3)}`,
+    );
+    console.log(`${''.padEnd(30)} shrunk to: ${[...faults].map(([f, n]) => `${f} (${n}×)`).join(', ')}`);
+    console.log(
+      `${''.padEnd(30)} baseline "deliver every message twice" over 100 workloads: ${naive > 0 ? `found (${naive}/100)` : 'NOT found'}`,
+    );
+  }
+}
+
+/** The usual duplicate test: every message delivered twice, nothing else. */
+async function deliverEverythingTwice(bug: (typeof knownBugs)[number]): Promise<number> {
+  const target = shopSimTarget({ bugs: [bug] });
+  const faults: Fault[] = serviceNames.flatMap((consumer) =>
+    Array.from({ length: 12 }, (_, nth) => ({
+      kind: 'duplicate' as const,
+      consumer,
+      nth,
+      copies: 1,
+      lag: 0,
+    })),
+  );
+  let found = 0;
+  for (const workload of fc.sample<ShopWorkload>(target.workload, { numRuns: 100, seed: 5 })) {
+    const verdict = await checkSchedule(target, workload, { faults });
+    if (verdict.violations.length > 0) found++;
+  }
+  return found;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:fuzz — node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    '\n1. Throughput, correct services, full five-service choreography (target ≥ 2,000 schedules/s on one core)',
+  );
+  await throughput('1 order per workload, 8 sched/wl', 1, 400, 8);
+  await throughput('1 order per workload, 4 sched/wl', 1, 600, 4);
+  await throughput('1..4 orders per workload, 4 sched/wl', 4, 300, 4);
+  console.log('\n2. Time to find each known bug (target: within 1,000 runs, median < 1 s), 11 seeds each');
+  await timeToFind();
+}
+
+void main();
