@@ -35,6 +35,8 @@ export interface BrokerFuzzOptions {
   readonly restartBroker?: boolean;
   /** Flows being started at once (default 20). */
   readonly concurrency?: number;
+  /** Pace flow starts (default: as fast as possible), so cuts and restarts land while traffic flows. */
+  readonly flowsPerSecond?: number;
   /** Hard limit for every flow to end (default 120 s). */
   readonly timeoutMs?: number;
   /** After the last flow ended and the chaos drained, wait this long without any new delivery (default 750). */
@@ -92,6 +94,8 @@ export async function fuzzBroker(
     url,
     connectionName: connectionName('fuzz-observer'),
     onError: () => undefined,
+    // Outlives a broker restart (stop_app / start_app takes seconds).
+    acquireTimeoutMs: 60_000,
   });
   const log = new EventLog({ adapter: target.adapter });
   const terminal = new Set(target.terminalTypes);
@@ -158,6 +162,11 @@ export async function fuzzBroker(
           await restartBroker(options.rabbitmqctl);
           restarts++;
           say('broker back');
+        }
+        if (options.flowsPerSecond !== undefined) {
+          const due = started + (index * 1000) / options.flowsPerSecond;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         }
         flows.push(await system.startFlow(index));
         report();
