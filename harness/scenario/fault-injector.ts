@@ -24,6 +24,9 @@ export interface FaultInjectorOptions {
   readonly clock?: () => number;
 }
 
+/** How long a triggered fault waits for the triggering message to reach its consumers. */
+const inFlightGraceMs = 20;
+
 /** What the injector needs from the target; see `FaultInjector.bind`. */
 export interface FaultBinding {
   readonly adapter: EnvelopeAdapter;
@@ -52,7 +55,7 @@ type RedeliverFault = Extract<ScenarioFault, { redeliver: unknown }>['redeliver'
  * - `redeliver`: the consumer handles the event, then "crashes" before its ack: the delivery is requeued and the
  *   broker redelivers it with `redelivered=true`;
  * - `cutConnections` / `restartService`: applied (through the target) as soon as their `after` event is
- *   published, while consumers hold their deliveries, so the fault lands mid-flow;
+ *   published; during a cut consumers hold their deliveries, so it lands mid-flow with messages unacked;
  * - `cut()`: emulates a cut connection where the broker cannot be cut for real (in-memory): handlers running at
  *   that moment lose their ack and their messages come back redelivered.
  */
@@ -76,6 +79,8 @@ export class FaultInjector {
   private readonly triggers: {
     readonly after: string;
     readonly fire: () => Promise<void>;
+    /** Hold consumers while it is applied (a cut); a restart must not, as stopping waits for in-flight work. */
+    readonly gates: boolean;
     fired: boolean;
   }[] = [];
   private readonly triggered: Promise<void>[] = [];
@@ -94,6 +99,7 @@ export class FaultInjector {
         this.triggers.push({
           after,
           fired: false,
+          gates: true,
           fire: async () => {
             const detail = await this.requireActions().cutConnections(service);
             this.note('cutConnections', `after ${after}: ${detail}`);
@@ -104,6 +110,7 @@ export class FaultInjector {
         this.triggers.push({
           after,
           fired: false,
+          gates: false,
           fire: async () => {
             const detail = await this.requireActions().restartService(service);
             this.note('restartService', `after ${after}: ${detail}`);
@@ -124,11 +131,16 @@ export class FaultInjector {
     if (due.length === 0) return;
     for (const trigger of due) trigger.fired = true;
     const applying = (async () => {
+      // Let the broker hand the triggering message to its consumers first (they wait at the gate), so the fault
+      // finds it in flight — unacked — as a real mid-flow cut or crash would.
+      await new Promise((resolve) => setTimeout(resolve, inFlightGraceMs));
       for (const trigger of due) await trigger.fire();
     })();
     this.triggered.push(applying);
-    // Consumers resume whether the fault worked or not; `settled()` reports a failure.
-    this.gate = Promise.all([this.gate, applying.catch(() => undefined)]).then(() => undefined);
+    if (due.some((trigger) => trigger.gates)) {
+      // Consumers resume whether the fault worked or not; `settled()` reports a failure.
+      this.gate = Promise.all([this.gate, applying.catch(() => undefined)]).then(() => undefined);
+    }
   }
 
   /**

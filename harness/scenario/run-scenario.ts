@@ -24,6 +24,32 @@ export interface RunScenarioOptions {
   readonly mode?: ScenarioMode;
   /** Prefix of the run's namespace (lower case letters and digits); default `scn`. */
   readonly namespacePrefix?: string;
+  /** Time for the target to start, on top of `within` and `settle`, before the run is abandoned; default 60 s. */
+  readonly startupBudgetMs?: number;
+}
+
+/** Time allowed for a target to start (schema migration, consumers) on top of the scenario's own deadline. */
+const startupBudgetMs = 60_000;
+/** Time allowed for the tap and the target to stop. */
+const stopBudgetMs = 15_000;
+
+/** Resolves with `promise`, or rejects (code `stop-timeout`) after `ms`. */
+async function bounded(promise: Promise<void> | undefined, ms: number): Promise<void> {
+  if (!promise) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`did not stop within ${ms} ms`), { code: 'stop-timeout' })),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface StartedFlow {
@@ -58,7 +84,7 @@ export async function runScenario(
   let statuses = new Map<string, string | undefined>();
   let accounting: ScenarioReport['accounting'];
 
-  try {
+  const run = async (): Promise<void> => {
     faults = new FaultInjector(spec.faults);
     const restartableServices = spec.faults.flatMap((fault) =>
       'restartService' in fault ? [fault.restartService.service] : [],
@@ -101,12 +127,35 @@ export async function runScenario(
       log.all().filter((event) => ours.has(event.identity?.correlationId ?? '')),
       { terminalTypes: started.terminalEventTypes, expectedFlows: [...ours] },
     );
+  };
+  let guard: NodeJS.Timeout | undefined;
+  try {
+    // A hard limit, so a deadlocked target can never hang a CI job: the deadline plus time to start and settle.
+    const limitMs = spec.within + spec.then.settle + (options.startupBudgetMs ?? startupBudgetMs);
+    await Promise.race([
+      run(),
+      new Promise<never>((_resolve, reject) => {
+        guard = setTimeout(
+          () =>
+            reject(
+              Object.assign(
+                new Error(`scenario did not finish within ${limitMs} ms (start-up, within, settle)`),
+                {
+                  code: 'scenario-timeout',
+                },
+              ),
+            ),
+          limitMs,
+        );
+      }),
+    ]);
   } catch (caught) {
     error = describeError(caught);
   } finally {
-    await tap?.stop().catch(() => undefined);
+    clearTimeout(guard);
+    await bounded(tap?.stop(), stopBudgetMs).catch(() => undefined);
     if (target) {
-      await target.stop().catch((caught: unknown) => {
+      await bounded(target.stop(), stopBudgetMs).catch((caught: unknown) => {
         error ??= describeError(caught);
       });
     }
@@ -501,6 +550,18 @@ function checkCounts(
         name: `${flow.name}: count of ${type} is ${describeCount(count)}`,
         ok: countMatches(count, seen),
         detail: `${seen} observed`,
+        correlationId: flow.correlationId,
+      });
+    }
+    for (const [type, count] of Object.entries(expectationFor(spec, flow)?.redelivered ?? {})) {
+      if (count === undefined) continue;
+      const seen = log
+        .byCorrelation(flow.correlationId)
+        .filter((event) => event.redelivered && event.identity?.eventType === type).length;
+      checks.push({
+        name: `${flow.name}: ${type} redelivered to a service ${describeCount(count)} time(s)`,
+        ok: countMatches(count, seen),
+        detail: `${seen} redelivery(ies) observed`,
         correlationId: flow.correlationId,
       });
     }

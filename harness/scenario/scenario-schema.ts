@@ -159,6 +159,8 @@ export function createScenarioSchema(vocabulary: ScenarioVocabulary) {
     counts: z.partialRecord(eventType, count).optional(),
     /** Events that must never appear for the flow. */
     never: z.array(eventType).optional(),
+    /** How many times the broker redelivered the flow's events of each type to a service (crash, cut). */
+    redelivered: z.partialRecord(eventType, count).optional(),
     /** Fields the flow's event of that type must carry (a subset match on its payload). */
     payloads: z.partialRecord(eventType, z.record(z.string(), z.unknown())).optional(),
   });

@@ -112,18 +112,21 @@ describe('FaultInjector (in-memory transport)', () => {
 
   it('cutConnections fires once on publication of its event, holding consumers until the cut is done', async () => {
     let finishCut: (() => void) | undefined;
+    let cutStarted: (() => void) | undefined;
+    const started = new Promise<void>((resolve) => (cutStarted = resolve));
     const cuts: string[] = [];
     const { transport, injector, handled, until } = await setUp([{ cutConnections: { after: 'First' } }], {
       cutConnections: () => {
         cuts.push('cut');
+        cutStarted?.();
         return new Promise<string>((resolve) => (finishCut = () => resolve('cut done')));
       },
     });
     await transport.publish(exchange, message('First', 'a'));
     await transport.publish(exchange, message('First', 'b'));
-    expect(cuts).toEqual(['cut']);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(handled).toEqual([]); // held at the gate while the cut is applied
+    await started;
+    expect(cuts).toEqual(['cut']); // once, although First was published twice
+    expect(handled).toEqual([]); // both deliveries wait at the gate while the cut is applied
     finishCut?.();
     await until(2);
     await injector.settled();

@@ -95,6 +95,30 @@ describe('runScenario on a toy choreography (in-memory transport)', () => {
     expect(broken.ok).toBe(false);
   });
 
+  it('abandons a run that hangs (a deadlocked target) with code scenario-timeout, and still stops the target', async () => {
+    let stopped = false;
+    const hanging = scenario(base.replace('within: 5s', 'within: 100ms'));
+    const report = await runScenario(hanging, {
+      startupBudgetMs: 100,
+      target: async (context) => {
+        const target = await toyTarget()(context);
+        return {
+          ...target,
+          placeOrder: () => new Promise<void>(() => undefined),
+          stop: async () => {
+            stopped = true;
+            await target.stop();
+          },
+        };
+      },
+    });
+    expect(report.error).toEqual({
+      code: 'scenario-timeout',
+      message: 'scenario did not finish within 250 ms (start-up, within, settle)',
+    });
+    expect(stopped).toBe(true);
+  });
+
   it('reports a target that cannot start as an error, not a crash', async () => {
     const report = await runScenario(scenario(base), {
       target: () =>
