@@ -36,7 +36,7 @@ export function registerScenariosCommand(program: Command): void {
     .option('--junit <file>', 'write a JUnit XML report for CI')
     .option('--tag <tag...>', 'only scenarios with one of these tags')
     .option('--concurrency <n>', 'scenarios run at once (each in its own namespace)', '6')
-    .option('--check', 'only validate the specs (exit 2 on a bad spec), run nothing')
+    .option('--check', 'only validate and list the specs (exit 2 on a bad spec), run nothing')
     .option('--timeline', 'print the timeline of passing scenarios too')
     .option('--write-schema', 'regenerate scenarios/scenario.schema.json from the zod schema and exit')
     .addHelpText(
@@ -64,6 +64,10 @@ async function scenariosCommand(glob: string, options: ScenariosCommandOptions):
   }
   const scenarios = await loadAll(glob, shopLoadOptions, options.tag);
   if (options.check) {
+    for (const { spec, file } of scenarios) {
+      const tags = spec.tags.length > 0 ? `  [${spec.tags.join(', ')}]` : '';
+      console.log(`✓ ${spec.name}  (${file})${tags}`);
+    }
     console.log(`${scenarios.length} scenario spec(s) valid`);
     return 0;
   }
