@@ -221,8 +221,19 @@ export function shopTarget(options: ShopTargetOptions): ScenarioTargetFactory {
             return 'in-memory transport: in-flight deliveries lost their acks (emulated cut)';
           }
           // Every service shares one connection here, so a cut for one service cuts them all.
-          const closed = await closeOwnConnections(servicesName, 'troupe scenario fault');
-          return `closed ${closed} broker connection(s) of ${service ?? 'the services'} (${servicesName})`;
+          let closed = 0;
+          let why = 'no connection of that name on the broker';
+          try {
+            closed = await closeOwnConnections(servicesName, 'troupe scenario fault');
+          } catch (error) {
+            // A remote broker (or no rabbitmqctl on PATH): emulate the cut rather than skip the fault.
+            why = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+          }
+          if (closed > 0) {
+            return `closed ${closed} broker connection(s) of ${service ?? 'the services'} (${servicesName})`;
+          }
+          context.faults.cut();
+          return `could not close the connection (${why}): emulated the cut, in-flight deliveries lost their acks`;
         },
         async restartService(service) {
           const name = parseServiceName(service);
