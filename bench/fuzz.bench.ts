@@ -35,23 +35,31 @@ async function throughput(
   schedulesPerWorkload: number,
 ): Promise<void> {
   const target = shopSimTarget({ maxOrders });
-  // Warm up the JIT, then measure.
-  await fuzzSimulation(target, { runs: 50, seed: 1, schedulesPerWorkload });
-  const cpu = process.cpuUsage();
-  const report = await fuzzSimulation(target, { runs, seed: 2, schedulesPerWorkload });
-  const cpuS = cpuSeconds(cpu);
-  if (report.failure) throw new Error(`correct services failed in the bench (seed ${report.seed})`);
-
+  // Warm up the JIT, then measure three times: the machine is shared, so report the best and the median.
+  await fuzzSimulation(target, { runs: 200, seed: 1, schedulesPerWorkload });
+  const rates: number[] = [];
+  let executed = 0;
+  for (const seed of [2, 3, 4]) {
+    const cpu = process.cpuUsage();
+    const report = await fuzzSimulation(target, { runs, seed, schedulesPerWorkload });
+    rates.push(report.executed / cpuSeconds(cpu));
+    executed += report.executed;
+    if (report.failure) throw new Error(`correct services failed in the bench (seed ${report.seed})`);
+  }
   const workloads = fc.sample(target.workload, { numRuns: 300, seed: 3 });
-  for (const workload of workloads.slice(0, 50)) await simulate(target, workload, { faults: [] });
-  const bareCpu = process.cpuUsage();
-  for (const workload of workloads) await simulate(target, workload, { faults: [] });
-  const bareRate = workloads.length / cpuSeconds(bareCpu);
-  const rate = report.executed / cpuS;
+  for (const workload of workloads.slice(0, 100)) await simulate(target, workload, { faults: [] });
+  const bareRates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const bareCpu = process.cpuUsage();
+    for (const workload of workloads) await simulate(target, workload, { faults: [] });
+    bareRates.push(workloads.length / cpuSeconds(bareCpu));
+  }
+  const best = Math.max(...rates);
+  const bareBest = Math.max(...bareRates);
   console.log(
-    `${label.padEnd(34)} ${String(report.executed).padStart(6)} schedules  ` +
-      `${Math.round(rate).toString().padStart(5)}/s CPU (one core)  ${Math.round(report.schedulesPerSecond).toString().padStart(5)}/s wall  ` +
-      `| baseline bare clean runs ${Math.round(bareRate)}/s → a checked schedule costs ${(bareRate / rate).toFixed(2)}× a bare run`,
+    `${label.padEnd(36)} ${String(executed).padStart(6)} schedules: best ${Math.round(best)}/s, median ` +
+      `${Math.round(median(rates))}/s CPU (one core) | baseline bare clean runs best ${Math.round(bareBest)}/s → ` +
+      `a checked schedule costs ${(bareBest / best).toFixed(2)}× a bare run`,
   );
 }
 
@@ -117,9 +125,9 @@ async function main(): Promise<void> {
   console.log(
     '\n1. Throughput, correct services, full five-service choreography (target ≥ 2,000 schedules/s on one core)',
   );
-  await throughput('1 order per workload, 8 sched/wl', 1, 400, 8);
-  await throughput('1 order per workload, 4 sched/wl', 1, 600, 4);
-  await throughput('1..4 orders per workload, 4 sched/wl', 4, 300, 4);
+  await throughput('1 order per workload, ≤8 schedules each', 1, 300, 8);
+  await throughput('1 order per workload, ≤4 schedules each', 1, 500, 4);
+  await throughput('1..4 orders per workload, ≤4 schedules each', 4, 250, 4);
   console.log('\n2. Time to find each known bug (target: within 1,000 runs, median < 1 s), 11 seeds each');
   await timeToFind();
 }

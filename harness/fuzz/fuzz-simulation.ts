@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { checkSchedule, type BaselineCache, type Violation } from './check-schedule';
 import { formatFuzzReport } from './report';
-import { scheduleArbitrary, type Schedule, type ScheduleShape } from './schedule';
+import { faultArbitrary, type Schedule, type ScheduleShape } from './schedule';
 import type { SimTarget } from './sim-target';
 import type { TimelineEntry } from './simulate';
 
@@ -98,10 +98,16 @@ export async function fuzzSimulation<W>(
 ): Promise<FuzzReport<W>> {
   const planned = options.runs ?? 200;
   const seed = options.seed ?? (Date.now() ^ (process.pid << 16)) | 0;
-  const schedules = scheduleArbitrary({
+  const shape = {
     ...options.shape,
     consumers: target.consumers,
     ...(target.crashPoints ? { crashPoints: target.crashPoints } : {}),
+  };
+  // One reordering per workload, shared by its schedules (so they share one clean baseline run); each schedule
+  // adds its own duplicates, lost acks and crashes.
+  const reordering = fc.array(faultArbitrary(shape, ['delay']), { maxLength: 3 });
+  const faults = fc.array(faultArbitrary(shape, ['duplicate', 'redeliver', 'crash']), {
+    maxLength: shape.maxFaults ?? 6,
   });
   const baselines: BaselineCache = new Map();
   const simulateOptions = options.maxSteps ? { maxSteps: options.maxSteps } : {};
@@ -113,10 +119,12 @@ export async function fuzzSimulation<W>(
   let started = performance.now();
   const property = fc.asyncProperty(
     target.workload,
-    fc.array(schedules, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
-    async (workload, list) => {
+    reordering,
+    fc.array(faults, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
+    async (workload, delays, lists) => {
       invocations++;
-      for (const schedule of list) {
+      for (const list of lists) {
+        const schedule: Schedule = { faults: [...delays, ...list] };
         executed++;
         if (!failedYet) untilFailure++;
         options.onProgress?.({
@@ -160,7 +168,8 @@ export async function fuzzSimulation<W>(
     schedulesPerSecond: executed / Math.max(elapsedMs / 1000, 1e-9),
   };
   if (!details.failed || !details.counterexample) return base;
-  const [workload, list] = details.counterexample;
+  const [workload, delays, lists] = details.counterexample;
+  const list = lists.map((own): Schedule => ({ faults: [...delays, ...own] }));
   const path = details.counterexamplePath ?? '';
   const replay = `${seed}:${path}`;
   // Re-run the minimal case once more, recording its timeline (deterministic: same result).

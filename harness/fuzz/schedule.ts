@@ -47,33 +47,53 @@ export interface ScheduleShape {
  * copies, smaller delays.
  */
 export function scheduleArbitrary(shape: ScheduleShape): fc.Arbitrary<Schedule> {
-  if (shape.consumers.length === 0)
+  return fc.record({
+    faults: fc.array(faultArbitrary(shape, ['duplicate', 'redeliver', 'delay', 'crash']), {
+      maxLength: shape.maxFaults ?? 8,
+    }),
+  });
+}
+
+/** One fault of the given kinds (`crash` only when the shape has crash points). */
+export function faultArbitrary(shape: ScheduleShape, kinds: readonly Fault['kind'][]): fc.Arbitrary<Fault> {
+  if (shape.consumers.length === 0) {
     throw new Error('scheduleArbitrary: `consumers` must name at least one queue');
+  }
   const consumer = fc.constantFrom(...shape.consumers);
   const nth = fc.nat({ max: shape.maxNth ?? 7 });
-  const kinds: fc.Arbitrary<Fault>[] = [
-    fc.record({
-      kind: fc.constant('duplicate' as const),
-      consumer,
-      nth,
-      copies: fc.integer({ min: 1, max: shape.maxCopies ?? 3 }),
-      lag: fc.nat({ max: shape.maxDelay ?? 3 }),
-    }),
-    fc.record({ kind: fc.constant('redeliver' as const), consumer, nth }),
-    fc.record({
-      kind: fc.constant('delay' as const),
-      consumer,
-      nth,
-      by: fc.integer({ min: 1, max: shape.maxDelay ?? 3 }),
-    }),
-  ];
   const points = shape.crashPoints ?? [];
-  if (points.length > 0) {
-    kinds.push(
+  const arbitraries: fc.Arbitrary<Fault>[] = [];
+  if (kinds.includes('duplicate')) {
+    arbitraries.push(
+      fc.record({
+        kind: fc.constant('duplicate' as const),
+        consumer,
+        nth,
+        copies: fc.integer({ min: 1, max: shape.maxCopies ?? 3 }),
+        lag: fc.nat({ max: shape.maxDelay ?? 3 }),
+      }),
+    );
+  }
+  if (kinds.includes('redeliver'))
+    arbitraries.push(fc.record({ kind: fc.constant('redeliver' as const), consumer, nth }));
+  if (kinds.includes('delay')) {
+    arbitraries.push(
+      fc.record({
+        kind: fc.constant('delay' as const),
+        consumer,
+        nth,
+        by: fc.integer({ min: 1, max: shape.maxDelay ?? 3 }),
+      }),
+    );
+  }
+  if (kinds.includes('crash') && points.length > 0) {
+    arbitraries.push(
       fc.record({ kind: fc.constant('crash' as const), consumer, nth, point: fc.constantFrom(...points) }),
     );
   }
-  return fc.record({ faults: fc.array(fc.oneof(...kinds), { maxLength: shape.maxFaults ?? 8 }) });
+  if (arbitraries.length === 0)
+    throw new Error(`faultArbitrary: no fault of kinds ${kinds.join(', ')} possible`);
+  return fc.oneof(...arbitraries);
 }
 
 /** The same schedule without the faults a correct at-least-once consumer must absorb (only reordering stays). */
