@@ -11,3 +11,15 @@ export class CliExit extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/**
+ * After a command has finished: if something still keeps the event loop alive (a leaked connection or timer in a
+ * target), say so and exit anyway after `graceMs`, so CI never hangs on a finished run. The timer is unref'd: a
+ * clean process exits at once without waiting for it.
+ */
+export function exitWhenDone(graceMs = 5_000): void {
+  setTimeout(() => {
+    console.error(`troupe: the run finished but something kept the process alive for ${graceMs} ms; exiting`);
+    process.exit(process.exitCode ?? 0);
+  }, graceMs).unref();
+}

@@ -7,7 +7,7 @@ import { renderScenariosHtml, type RunReportSection } from '../../scenario/html-
 import { renderJUnitReport } from '../../scenario/junit-report';
 import type { ScenarioReport } from '../../scenario/scenario-report';
 import { runScenarios } from '../../scenario/run-scenarios';
-import { CliExit } from '../cli-exit';
+import { CliExit, exitWhenDone } from '../cli-exit';
 import { acquireTarget, describeTargetLine } from '../reference-target';
 import { loadAll } from './scenarios';
 
@@ -40,6 +40,7 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (options: RunCommandOptions) => {
       process.exitCode = await runCommand(options);
+      exitWhenDone();
     });
 }
 

@@ -12,7 +12,7 @@ import {
 } from '../../scenario/scenario-report';
 import { ScenarioSpecError } from '../../scenario/scenario-spec-error';
 import { runScenarios } from '../../scenario/run-scenarios';
-import { CliExit } from '../cli-exit';
+import { CliExit, exitWhenDone } from '../cli-exit';
 import { acquireTarget, describeTargetLine } from '../reference-target';
 
 /** Options of `troupe scenarios`. */
@@ -47,6 +47,7 @@ export function registerScenariosCommand(program: Command): void {
     )
     .action(async (glob: string, options: ScenariosCommandOptions) => {
       process.exitCode = await scenariosCommand(glob, options);
+      exitWhenDone();
     });
 }
 
