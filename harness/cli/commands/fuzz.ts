@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../fuzz/broker/broker-target';
@@ -132,7 +131,8 @@ async function bugs(names: readonly string[]): Promise<KnownBug[]> {
 async function loadTarget<T>(file: string, mode: 'sim' | 'broker'): Promise<T> {
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+    // An absolute path (not a file URL): works under tsx's ESM loader and CommonJS test runners alike.
+    module = (await import(path.resolve(file))) as Record<string, unknown>;
   } catch (error) {
     throw new CliExit(
       2,

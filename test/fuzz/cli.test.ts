@@ -1,0 +1,76 @@
+import { Command } from 'commander';
+import { CliExit } from '../../harness/cli/cli-exit';
+import { registerFuzzCommand } from '../../harness/cli/commands/fuzz';
+
+/** Runs `troupe fuzz …` in process; returns the exit code and what went to stdout. */
+async function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
+  const program = new Command('troupe').exitOverride();
+  registerFuzzCommand(program);
+  for (const command of program.commands) command.exitOverride();
+  const lines: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
+    lines.push(parts.map(String).join(' '));
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const previous = process.exitCode;
+  try {
+    await program.parseAsync(['fuzz', ...args], { from: 'user' });
+    return { code: Number(process.exitCode ?? 0), out: lines.join('\n') };
+  } catch (error) {
+    if (error instanceof CliExit) return { code: error.exitCode, out: error.message };
+    throw error;
+  } finally {
+    process.exitCode = previous;
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('troupe fuzz (CLI)', () => {
+  it('exits 0 with a summary when the services hold', async () => {
+    const { code, out } = await troupeFuzz('--runs', '20', '--seed', '5', '--max-orders', '2');
+    expect(code).toBe(0);
+    expect(out).toMatch(/shop: 20 run\(s\), \d+ schedule\(s\) in .* schedules\/s\), 0 violations, seed 5/);
+  });
+
+  it('exits 1 with a replay command on a violation, and the replay reproduces it', async () => {
+    const found = await troupeFuzz('--runs', '200', '--seed', '5', '--bug', 'ack-before-commit');
+    expect(found.code).toBe(1);
+    const replay = /--replay '([^']+)'/.exec(found.out)?.[1];
+    expect(found.out).toContain('troupe fuzz --bug ack-before-commit --replay');
+    if (!replay) throw new Error(`no replay command in:\n${found.out}`);
+    const again = await troupeFuzz('--bug', 'ack-before-commit', '--replay', replay);
+    expect(again.code).toBe(1);
+    expect(again.out).toContain(found.out.split('Minimal schedule:')[1]?.split('Flows:')[0] ?? '(none)');
+  });
+
+  it('fuzzes a user module given with --target', async () => {
+    const { code, out } = await troupeFuzz(
+      '--target',
+      'test/fuzz/fixtures/toy-target.ts',
+      '--runs',
+      '100',
+      '--seed',
+      '3',
+    );
+    expect(code).toBe(1);
+    expect(out).toContain('toy-billing [billing-not-idempotent]');
+    expect(out).toContain("troupe fuzz --target test/fuzz/fixtures/toy-target.ts --replay '3:");
+  });
+
+  it('exits 2 on usage errors, naming the problem', async () => {
+    expect(await troupeFuzz('--bug', 'no-such-bug')).toMatchObject({
+      code: 2,
+      out: expect.stringMatching(/Unknown bug/) as unknown,
+    });
+    expect(await troupeFuzz('--replay', 'nope')).toMatchObject({ code: 2 });
+    expect(await troupeFuzz('--runs', '0')).toMatchObject({
+      code: 2,
+      out: expect.stringMatching(/--runs/) as unknown,
+    });
+    expect(await troupeFuzz('--target', 'test/fuzz/fixtures/toy-billing.ts')).toMatchObject({
+      code: 2,
+      out: expect.stringMatching(/missing: name, workload/) as unknown,
+    });
+  });
+});
