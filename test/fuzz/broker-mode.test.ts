@@ -1,6 +1,7 @@
 import { shopBrokerTarget } from '../../harness/cli/commands/fuzz/shop-broker-target';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../harness/fuzz/broker/fuzz-broker';
 import { listConnections } from '../../harness/transport/amqp/rabbitmqctl';
+import { toyBrokerTarget } from './fixtures/toy-broker-target';
 
 // Live RabbitMQ (AMQP_URL or the local broker). Every session uses its own namespace, deletes its queues and
 // exchanges, and cuts only its own services' connection (by name). Seeds are fixed and printed in the report.
@@ -36,6 +37,29 @@ describe('live-broker fuzzing of the reference services', () => {
     expect(report.ok).toBe(false);
     expect(report.violations.map((v) => v.name)).toContain('at most one PaymentCompleted per orderId');
     expect(report.accounting.totals.duplicated).toBeGreaterThan(0);
+  });
+
+  it('works black-box on services Troupe did not write (foreign message format, own adapter)', async () => {
+    const clean = await fuzzBroker(toyBrokerTarget(), {
+      flows: 15,
+      seed: 77,
+      chaos: { duplicateRate: 0.5 },
+      cuts: 1,
+      quietMs: 300,
+    });
+    console.log(formatBrokerFuzzReport(clean));
+    expect(clean.ok).toBe(true);
+    expect(clean.accounting.totals).toMatchObject({ flows: 15, lost: 0, duplicated: 0 });
+    const buggy = await fuzzBroker(toyBrokerTarget(['billing-not-idempotent']), {
+      flows: 15,
+      seed: 78,
+      chaos: { duplicateRate: 0.5 },
+      cuts: 0,
+      quietMs: 300,
+    });
+    console.log(formatBrokerFuzzReport(buggy));
+    expect(buggy.ok).toBe(false);
+    expect(buggy.violations.map((v) => v.name)).toContain('at most one TaskCharged per task');
   });
 
   it('leaves no connection of its own behind', async () => {
