@@ -96,7 +96,17 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
     ? await loadTarget<BrokerTarget>(options.target, 'broker')
     : (await import('./fuzz/shop-broker-target')).shopBrokerTarget({ bugs: await bugs(options.bug) });
   const bar = progressBar('flows ended');
+  // Ctrl-C ends the session cleanly: its queues and connections on the shared broker are removed.
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    process.stderr.write('\ninterrupted: cleaning up the session (Ctrl-C again to force)\n');
+    process.removeListener('SIGINT', onSignal);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const report = await fuzzBroker(target, {
+    signal: abort.signal,
     flows,
     ...(seed !== undefined ? { seed } : {}),
     chaos: { duplicateRate: rate },
@@ -105,9 +115,11 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
     onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
     log: (line) => process.stderr.write(`\n${line}\n`),
   });
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
   bar.finish();
   console.log(options.json ? JSON.stringify(report, null, 2) : formatBrokerFuzzReport(report));
-  return report.ok ? 0 : 1;
+  return report.ok && !abort.signal.aborted ? 0 : 1;
 }
 
 async function shopSim(options: FuzzCommandOptions): Promise<SimTarget<unknown>> {

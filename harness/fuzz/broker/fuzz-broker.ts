@@ -50,6 +50,8 @@ export interface BrokerFuzzOptions {
   }) => void;
   /** One line per phase (cuts, restart, waiting). */
   readonly log?: (line: string) => void;
+  /** Aborting stops starting flows and waiting, then cleans up (queues, connections) and reports what was seen. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a live-broker session observed. */
@@ -66,8 +68,10 @@ export interface BrokerFuzzReport {
   /** Jepsen-style per-flow accounting: lost, duplicated, unexpected, recovered. */
   readonly accounting: AccountingReport;
   readonly violations: readonly Violation[];
-  /** True when every flow ended, the accounting is clean and no invariant broke. */
+  /** True when every flow ended, the accounting is clean and no invariant broke (and it was not aborted). */
   readonly ok: boolean;
+  /** The session was aborted (`signal`) before it finished. */
+  readonly aborted: boolean;
 }
 
 /**
@@ -146,7 +150,7 @@ export async function fuzzBroker(
     const concurrency = Math.max(1, options.concurrency ?? 20);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < total) {
+      while (next < total && !options.signal?.aborted) {
         const index = next++;
         if (cutAt.has(index) && system.connectionPrefix) {
           const closed = await closeOwnConnections(
@@ -177,11 +181,15 @@ export async function fuzzBroker(
     say(`all ${total} flows started; waiting for every flow to end`);
     const timeoutMs = options.timeoutMs ?? 120_000;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      allEnded = () => {
+      const done = (): void => {
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', done);
         resolve();
       };
+      const timer = setTimeout(done, timeoutMs);
+      allEnded = done;
+      options.signal?.addEventListener('abort', done);
+      if (options.signal?.aborted) done();
       report();
     });
     say('draining the chaos (held and delayed copies)');
@@ -190,7 +198,7 @@ export async function fuzzBroker(
     // Late duplicates must have had their chance to do damage: wait for a quiet period.
     const quietMs = options.quietMs ?? 750;
     const quietDeadline = performance.now() + Math.max(quietMs * 10, 10_000);
-    while (performance.now() < quietDeadline) {
+    while (performance.now() < quietDeadline && !options.signal?.aborted) {
       const silentFor = performance.now() - lastDelivery;
       if (silentFor >= quietMs && chaos.pending() === 0) break;
       await new Promise((resolve) => setTimeout(resolve, Math.max(20, quietMs - silentFor)));
@@ -228,7 +236,8 @@ export async function fuzzBroker(
       deliveries: log.size,
       accounting,
       violations,
-      ok: violations.length === 0 && accounting.valid,
+      ok: violations.length === 0 && accounting.valid && !options.signal?.aborted,
+      aborted: options.signal?.aborted ?? false,
     };
   } finally {
     say('stopping');
@@ -271,7 +280,7 @@ export function formatBrokerFuzzReport(report: BrokerFuzzReport): string {
   const { chaos, accounting } = report;
   const lines = [
     `${report.target} on RabbitMQ: ${report.flows} flows in ${(report.elapsedMs / 1000).toFixed(1)} s, seed ${report.seed}, ` +
-      `${report.deliveries} deliveries observed — ${report.ok ? 'OK' : 'VIOLATIONS'}`,
+      `${report.deliveries} deliveries observed — ${report.aborted ? 'INTERRUPTED' : report.ok ? 'OK' : 'VIOLATIONS'}`,
     `chaos: ${chaos.observed} messages seen; copies re-published with the same ids: ${chaos.immediate} at once, ` +
       `${chaos.delayed} delayed, ${chaos.heldBack} held back and released out of order (${chaos.failed} failed); ` +
       `${report.cuts} connection cut(s), ${report.restarts} broker restart(s)`,
