@@ -122,6 +122,8 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
+  // A global warm-up so the first measurement does not pay for JIT compilation of the whole stack.
+  await fuzzSimulation(shopSimTarget({ maxOrders: 4 }), { runs: 400, seed: 99 });
   console.log(
     '\n1. Throughput, correct services, full five-service choreography (target ≥ 2,000 schedules/s on one core)',
   );
