@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliExit } from '../../harness/cli/cli-exit';
 import { registerFuzzCommand } from '../../harness/cli/commands/fuzz';
@@ -56,6 +57,16 @@ describe('troupe fuzz (CLI)', () => {
     expect(code).toBe(1);
     expect(out).toContain('toy-billing [billing-not-idempotent]');
     expect(out).toContain("troupe fuzz --target test/fuzz/fixtures/toy-target.ts --replay '3:");
+  });
+
+  it("the failure report in docs/fuzzing.md still replays (the README's example does not rot)", async () => {
+    const doc = readFileSync('docs/fuzzing.md', 'utf8');
+    const command = /npm run troupe -- fuzz --bug (\S+) --replay '([^']+)'/.exec(doc);
+    if (!command?.[1] || !command[2]) throw new Error('no replay command found in docs/fuzzing.md');
+    const { code, out } = await troupeFuzz('--bug', command[1], '--replay', command[2]);
+    expect(code).toBe(1);
+    expect(out).toContain('- crash inventory#0 at after-commit-before-dedupe');
+    expect(doc).toContain(out.split('\n')[4] ?? '(missing)'); // the same replay line as in the captured report
   });
 
   it('exits 2 on usage errors, naming the problem', async () => {
