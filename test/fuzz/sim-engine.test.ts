@@ -1,7 +1,9 @@
 import { fuzzSimulation, parseReplayToken } from '../../harness/fuzz/fuzz-simulation';
 import { formatFuzzReport } from '../../harness/fuzz/report';
 import { simulate } from '../../harness/fuzz/simulate';
-import { toyBillingTarget } from './fixtures/toy-billing';
+import { checkSchedule } from '../../harness/fuzz/check-schedule';
+import type { SimTarget } from '../../harness/fuzz/sim-target';
+import { toyBillingTarget, type ToyWorkload } from './fixtures/toy-billing';
 
 const seed = 20261126;
 
@@ -49,6 +51,32 @@ describe('simulation engine on a toy choreography Troupe did not write', () => {
     // The delay reorders: task 2 (cost 5) is billed before task 1 (cost 2) and wins the balance.
     expect(a.state).toEqual({ balance: 1, done: expect.any(Array) as unknown });
     expect(a.timeline.some((e) => e.kind === 'deliver' && e.redelivered)).toBe(true);
+  });
+
+  it('reports a requeue loop as a convergence violation instead of hanging', async () => {
+    const base = toyBillingTarget();
+    const looping: SimTarget<ToyWorkload> = {
+      ...base,
+      name: 'always-requeue',
+      start: async (env, workload) => {
+        // A second consumer, on a queue of its own, that never settles its message.
+        await env.transport.declare({
+          exchanges: [{ name: 'toy', type: 'topic' }],
+          queues: [{ name: 'toy.stuck', exchange: 'toy', bindings: ['task.requested'] }],
+        });
+        await env.transport.consume('toy.stuck', () => Promise.resolve('requeue'));
+        return base.start(env, workload);
+      },
+    };
+    const { violations } = await checkSchedule(
+      looping,
+      { balance: 5, costs: [1] },
+      { faults: [] },
+      { maxSteps: 200 },
+    );
+    expect(violations).toContainEqual(
+      expect.objectContaining({ property: 'convergence', name: 'quiescence' }),
+    );
   });
 
   it('rejects a malformed replay token with a coded error', () => {
