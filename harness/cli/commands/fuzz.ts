@@ -21,6 +21,7 @@ interface FuzzCommandOptions {
   readonly duplicateRate: string;
   readonly cuts: string;
   readonly restartBroker?: boolean;
+  readonly flowsPerSecond?: string;
   readonly json?: boolean;
 }
 
@@ -49,6 +50,7 @@ export function registerFuzzCommand(program: Command): void {
     .option('--duplicate-rate <p>', 'broker: share of messages duplicated', '0.1')
     .option('--cuts <n>', "broker: cuts of the services' own connections", '1')
     .option('--restart-broker', 'broker: restart RabbitMQ once (disturbs every client of the broker!)')
+    .option('--flows-per-second <n>', 'broker: pace flow starts so cuts and restarts land mid-traffic')
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
       'after',
@@ -112,6 +114,9 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
     chaos: { duplicateRate: rate },
     cuts: integer('--cuts', options.cuts),
     restartBroker: options.restartBroker ?? false,
+    ...(options.flowsPerSecond !== undefined
+      ? { flowsPerSecond: positive('--flows-per-second', options.flowsPerSecond) }
+      : {}),
     onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
     log: (line) => process.stderr.write(`\n${line}\n`),
   });
