@@ -137,9 +137,12 @@ export class FaultInjector {
       for (const trigger of due) await trigger.fire();
     })();
     this.triggered.push(applying);
+    // `settled()` reports a failure later; until then a rejection must not count as unhandled (it would end
+    // the process).
+    const survived = applying.catch(() => undefined);
     if (due.some((trigger) => trigger.gates)) {
-      // Consumers resume whether the fault worked or not; `settled()` reports a failure.
-      this.gate = Promise.all([this.gate, applying.catch(() => undefined)]).then(() => undefined);
+      // Consumers resume whether the fault worked or not.
+      this.gate = Promise.all([this.gate, survived]).then(() => undefined);
     }
   }
 

@@ -135,4 +135,34 @@ describe('FaultInjector (in-memory transport)', () => {
     ]);
     await transport.close();
   });
+
+  it('a failing restart is reported by settled(), not raised as an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let attempted: (() => void) | undefined;
+      const restartAttempted = new Promise<void>((resolve) => (attempted = resolve));
+      const { transport, injector } = await setUp(
+        [{ restartService: { after: 'First', service: 'payments' } }],
+        {
+          restartService: () => {
+            attempted?.();
+            return Promise.reject(new Error('restart failed'));
+          },
+        },
+      );
+      await transport.publish(exchange, message('First', 'a'));
+      await restartAttempted;
+      // Node reports an unhandled rejection once the microtask queue has drained: let a macrotask turn pass.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      await expect(injector.settled()).rejects.toThrow('restart failed');
+      await transport.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
