@@ -47,7 +47,7 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
   external.on('error', () => undefined);
-  const listeners: { stop: () => Promise<void> }[] = [];
+  const stopListeners: (() => Promise<void>)[] = [];
 
   return {
     singleConnection: false,
@@ -74,6 +74,12 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
       let client: pg.Client | undefined;
       let stopped = false;
       let retry: NodeJS.Timeout | undefined;
+      const reconnectSoon = (): void => {
+        if (stopped) return;
+        clearTimeout(retry);
+        // Reconnect and wake the relay once: notifications sent while we were away are lost.
+        retry = setTimeout(() => void connect().then(onNotify, () => undefined), 500);
+      };
       const connect = async (): Promise<void> => {
         if (stopped) return;
         const next = new pg.Client({ connectionString, application_name: `${application_name}-listen` });
@@ -81,32 +87,33 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
         next.on('error', () => {
           if (stopped) return;
           void next.end().catch(() => undefined);
-          // Reconnect and wake the relay once: notifications sent while we were away are lost.
-          retry = setTimeout(() => void connect().then(onNotify, () => undefined), 500);
+          reconnectSoon();
         });
         try {
           await next.connect();
           await next.query(`LISTEN "${channel}"`);
-          client = next;
         } catch (error) {
           await next.end().catch(() => undefined);
-          if (!stopped) retry = setTimeout(() => void connect().then(onNotify, () => undefined), 500);
+          reconnectSoon();
           throw error;
         }
+        // `stop` ran while this (re)connect was in flight: it could not end this client, so end it here.
+        if (stopped) await next.end().catch(() => undefined);
+        else client = next;
       };
+      const stop = async (): Promise<void> => {
+        stopped = true;
+        clearTimeout(retry);
+        await client?.end().catch(() => undefined);
+      };
+      // Registered before the first attempt: a LISTEN that fails keeps retrying in the background, and `close()`
+      // must still be able to stop those retries.
+      stopListeners.push(stop);
       await connect();
-      const handle = {
-        stop: async () => {
-          stopped = true;
-          if (retry) clearTimeout(retry);
-          await client?.end().catch(() => undefined);
-        },
-      };
-      listeners.push(handle);
-      return handle.stop;
+      return stop;
     },
     async close() {
-      await Promise.all(listeners.map((listener) => listener.stop()));
+      await Promise.all(stopListeners.map((stop) => stop()));
       await Promise.all([pool.end(), external.end()]);
     },
   };
