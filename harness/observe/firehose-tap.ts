@@ -99,8 +99,12 @@ export async function startFirehoseTap(options: FirehoseTapOptions): Promise<Sta
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      await subscription.close();
-      if (turnedOn) await run(command, ['-q', 'trace_off', '-p', vhost]);
+      try {
+        await subscription.close();
+      } finally {
+        // Tracing costs the whole vhost broker CPU: switch it off even when the consumer would not close.
+        if (turnedOn) await run(command, ['-q', 'trace_off', '-p', vhost]);
+      }
     })());
   return { log, queue, stop, [Symbol.asyncDispose]: stop };
 }

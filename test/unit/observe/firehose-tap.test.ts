@@ -3,7 +3,7 @@ import { newEventId } from '../../../harness/events/event-id';
 import { FIREHOSE_EXCHANGE, fromFirehose, startFirehoseTap } from '../../../harness/observe/firehose-tap';
 import { EventLog } from '../../../harness/observe/event-log';
 import { InMemoryTransport } from '../../../harness/transport/memory/in-memory-transport';
-import type { Delivery } from '../../../harness/transport/transport';
+import type { Delivery, Transport } from '../../../harness/transport/transport';
 import { troupeMessage } from './fixtures';
 
 /** What RabbitMQ's firehose publishes for a delivery (shape captured from RabbitMQ 3.10). */
@@ -76,6 +76,40 @@ describe('firehose tap', () => {
     await on.stop();
     expect(calls).toEqual(['-q list_vhosts name tracing']);
     await transport.close();
+  });
+
+  it('restores tracing on stop even when closing the consumer fails', async () => {
+    const calls: string[] = [];
+    const bus = new InMemoryTransport();
+    await bus.declare({ exchanges: [{ name: FIREHOSE_EXCHANGE, type: 'topic' }], queues: [] });
+    const transport: Transport = {
+      declare: (topology) => bus.declare(topology),
+      publish: (exchange, message) => bus.publish(exchange, message),
+      close: () => bus.close(),
+      consume: async (queue, handler, options) => {
+        const subscription = await bus.consume(queue, handler, options);
+        return {
+          close: async () => {
+            await subscription.close();
+            throw new Error('channel already closed');
+          },
+        };
+      },
+    };
+    const tap = await startFirehoseTap({
+      transport,
+      adapter: troupeEnvelopeAdapter(),
+      queues: ['shop.*'],
+      rabbitmqctl: {
+        run: (_command, args) => {
+          calls.push(args.join(' '));
+          return Promise.resolve(args.includes('list_vhosts') ? '/\tfalse\n' : '');
+        },
+      },
+    });
+    await expect(tap.stop()).rejects.toThrow('channel already closed');
+    expect(calls).toEqual(['-q list_vhosts name tracing', '-q trace_on -p /', '-q trace_off -p /']);
+    await bus.close();
   });
 
   it('refuses to watch nothing', async () => {
