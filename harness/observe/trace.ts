@@ -134,10 +134,12 @@ async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
     return [...tap.log.byCorrelation(options.correlationId)];
   } finally {
     stopPersisting?.();
-    await tap.stop();
-    if (store) {
-      await store.flush();
-      await store.close();
+    try {
+      await tap.stop();
+      await store?.flush();
+    } finally {
+      // A failed stop or write must not leak the store's pool.
+      await store?.close();
     }
   }
 }
