@@ -83,6 +83,8 @@ export async function runScenario(
   let error: ScenarioReport['error'];
   let statuses = new Map<string, string | undefined>();
   let accounting: ScenarioReport['accounting'];
+  /** Set once the run is over (or abandoned at the hard limit): whatever starts after that stops itself. */
+  let abandoned = false;
 
   const run = async (): Promise<void> => {
     faults = new FaultInjector(spec.faults);
@@ -90,6 +92,11 @@ export async function runScenario(
       'restartService' in fault ? [fault.restartService.service] : [],
     );
     const started = await options.target({ namespace, mode, given, faults, restartableServices });
+    if (abandoned) {
+      // The hard limit passed while the target was starting: the clean-up below has already run without it.
+      await started.stop();
+      return;
+    }
     target = started;
     // The injector reads messages with the target's adapter, which exists only once the target does.
     faults.bind({
@@ -104,12 +111,17 @@ export async function runScenario(
       },
     });
     log = new EventLog({ adapter: started.adapter });
-    tap = await startTap({
+    const tapped = await startTap({
       transport: started.observerTransport,
       exchange: started.exchange,
       log,
       queue: `${namespace}.tap`,
     });
+    if (abandoned) {
+      await tapped.stop();
+      return;
+    }
+    tap = tapped;
 
     // `within` counts from the first command, not from the target's start-up (schema migration, consumers).
     const deadline = Date.now() + spec.within;
@@ -152,6 +164,7 @@ export async function runScenario(
   } catch (caught) {
     error = describeError(caught);
   } finally {
+    abandoned = true;
     clearTimeout(guard);
     await bounded(tap?.stop(), stopBudgetMs).catch(() => undefined);
     if (target) {

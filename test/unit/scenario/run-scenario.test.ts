@@ -2,6 +2,8 @@ import { assertScenario, ScenarioFailedError } from '../../../harness/scenario/a
 import { parseScenario, type LoadedScenario } from '../../../harness/scenario/load-scenario';
 import { renderJUnitReport } from '../../../harness/scenario/junit-report';
 import { runScenario } from '../../../harness/scenario/run-scenario';
+import type { ScenarioTargetFactory } from '../../../harness/scenario/scenario-target';
+import { eventually } from '../../../harness/assert/eventually';
 import { toyTarget, toyVocabulary } from './support/toy-target';
 
 function scenario(text: string): LoadedScenario {
@@ -28,6 +30,28 @@ within: 5s
 `;
 
 describe('runScenario on a toy choreography (in-memory transport)', () => {
+  it('a target that finishes starting after the hard limit is still stopped', async () => {
+    let release: (() => void) | undefined;
+    const late = new Promise<void>((resolve) => (release = resolve));
+    let stopped = false;
+    const slowTarget: ScenarioTargetFactory = async (context) => {
+      await late;
+      const target = await toyTarget()(context);
+      return {
+        ...target,
+        stop: async () => {
+          stopped = true;
+          await target.stop();
+        },
+      };
+    };
+    const quick = scenario(base.replace('within: 5s', 'within: 10ms'));
+    const report = await runScenario(quick, { target: slowTarget, mode: 'sim', startupBudgetMs: 10 });
+    expect(report.error?.code).toBe('scenario-timeout');
+    release?.();
+    await eventually(() => stopped, { within: 2_000, description: 'the late target to be stopped' });
+  });
+
   it('passes when every expectation holds, with one terminal flow in the report', async () => {
     const report = await runScenario(scenario(base), { target: toyTarget(), mode: 'sim' });
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
