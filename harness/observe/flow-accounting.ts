@@ -21,7 +21,10 @@ export interface FlowAccount {
   readonly terminals: readonly string[];
   /** No terminal event observed. */
   readonly lost: boolean;
-  /** Types emitted more than once although allowed at most once (e.g. two charges, two terminal events). */
+  /**
+   * Types emitted more than once although allowed at most once (e.g. two charges, two terminal events), and
+   * `terminal events A + B` when the flow reached several different terminal types.
+   */
   readonly duplicated: readonly string[];
   /** Why the flow (or some of its events) was not expected: unknown flow, unknown types. */
   readonly unexpected: readonly string[];
@@ -85,6 +88,9 @@ export function accountFlows(events: readonly ObservedEvent[], options: Accounti
     const counts = new Map<string, number>();
     for (const type of types) counts.set(type, (counts.get(type) ?? 0) + 1);
     const duplicated = [...counts].filter(([type, n]) => n > 1 && atMostOnce.has(type)).map(([type]) => type);
+    // Exactly one terminal event per flow: two different ones (shipped and cancelled) are a double effect too.
+    const terminalKinds = new Set(terminals);
+    if (terminalKinds.size > 1) duplicated.push(`terminal events ${[...terminalKinds].join(' + ')}`);
     const unexpected: string[] = [];
     if (expected && !expected.has(correlationId)) unexpected.push('flow not started by this run');
     if (known)

@@ -56,6 +56,25 @@ describe('accountFlows (Jepsen-style)', () => {
     expect(text).toContain(`${id('doubled')}: duplicated PaymentCompleted`);
   });
 
+  it('a flow that reached two different terminal events is duplicated, not ok', () => {
+    const log = new EventLog({ adapter: troupeEnvelopeAdapter() });
+    const corr = newEventId();
+    const placed = troupeMessage('OrderPlaced', 'orders.order.placed', corr, newEventId());
+    log.record(asDelivery(placed));
+    log.record(
+      asDelivery(troupeMessage('ShipmentScheduled', 'shipping.shipment.scheduled', corr, placed.eventId)),
+    );
+    log.record(asDelivery(troupeMessage('OrderCancelled', 'orders.order.cancelled', corr, placed.eventId)));
+    const report = accountFlows(log.all(), { terminalTypes });
+    expect(report.flows[0]).toMatchObject({
+      lost: false,
+      recovered: false,
+      duplicated: ['terminal events ShipmentScheduled + OrderCancelled'],
+    });
+    expect(report.totals).toMatchObject({ ok: 0, duplicated: 1 });
+    expect(report.valid).toBe(false);
+  });
+
   it('a clean run is valid', () => {
     const log = new EventLog({ adapter: troupeEnvelopeAdapter() });
     const corr = newEventId();
