@@ -1,4 +1,3 @@
-import { Connection } from 'rabbitmq-client';
 import { troupeEnvelopeAdapter } from '../harness/events/envelope-adapter';
 import type { ScenarioSuite } from '../harness/scenario/jest-scenarios';
 import type { DeadLetter, ScenarioTarget, ScenarioTargetFactory } from '../harness/scenario/scenario-target';
@@ -10,6 +9,7 @@ import type { Transport } from '../harness/transport/transport';
 import type { ShippingAddress } from '../reference-services/events/common';
 import { shopCatalog, terminalEventTypes } from '../reference-services/events/catalog';
 import { deadLetterHeaders } from '../reference-services/kit/dead-letter';
+import { deleteTopology } from '../reference-services/kit/delete-topology';
 import { MemoryStore } from '../reference-services/kit/memory-store';
 import { PostgresStore } from '../reference-services/kit/postgres-store';
 import type { Store } from '../reference-services/kit/store';
@@ -103,7 +103,7 @@ export function shopTarget(options: ShopTargetOptions): ScenarioTargetFactory {
         cleanups.push(() => services.close());
         // Fail fast, naming the broker, rather than letting every step wait for a connection that never comes.
         await Promise.all([services.connected(10_000), observer.connected(10_000)]);
-        cleanups.push(() => deleteTopology(broker.amqpUrl, namespace));
+        cleanups.push(() => deleteTopology(namespace, serviceNames, broker.amqpUrl));
         servicesBus = services;
         observerTransport = observer;
       } else {
@@ -251,24 +251,6 @@ export function shopTarget(options: ShopTargetOptions): ScenarioTargetFactory {
       throw error;
     }
   };
-}
-
-/** Deletes the namespace's queues and exchanges (the Transport port has no delete: use the client directly). */
-async function deleteTopology(url: string, namespace: string): Promise<void> {
-  const names = topologyNames(namespace);
-  const connection = new Connection({ url, connectionName: connectionName('scenario-cleanup') });
-  // Without a listener a connection error would crash the process; the deletes below report failures.
-  connection.on('error', () => undefined);
-  try {
-    for (const service of serviceNames) {
-      await connection.queueDelete({ queue: names.queue(service) });
-      await connection.queueDelete({ queue: names.deadLetterQueue(service) });
-    }
-    await connection.exchangeDelete({ exchange: names.exchange });
-    await connection.exchangeDelete({ exchange: names.deadLetterExchange });
-  } finally {
-    await connection.close();
-  }
 }
 
 /**

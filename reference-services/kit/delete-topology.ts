@@ -14,6 +14,8 @@ export async function deleteTopology(
 ): Promise<void> {
   const names = topologyNames(namespace);
   const connection = new Connection({ url, connectionName: connectionName('troupe-cleanup'), retryLow: 100 });
+  // Without a listener a lost connection would crash the process; onConnect and the deletes report failures.
+  connection.on('error', () => undefined);
   try {
     await connection.onConnect(5_000);
     for (const service of services) {
