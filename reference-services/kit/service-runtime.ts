@@ -97,8 +97,8 @@ export class ServiceRuntime {
     if (this.batchSize > 1 && this.processor.bugs.size === 0) return this.track(this.enqueue(delivery));
     if (!this.processor.bugs.has('ack-before-commit')) return this.track(this.run(delivery));
     // The known bug: the broker is told 'ack' before the transaction commits; processing goes on regardless.
-    return new Promise<DeliveryOutcome>((resolve) => {
-      void this.track(this.run(delivery, () => resolve('ack'))).then(resolve);
+    return new Promise<DeliveryOutcome>((resolve, reject) => {
+      this.track(this.run(delivery, () => resolve('ack'))).then(resolve, reject);
     });
   }
 
@@ -130,14 +130,13 @@ export class ServiceRuntime {
     lane.running = true;
     void this.processor
       .processBatch(batch.map(({ delivery }) => ({ body: delivery.body, attempt: firstAttempt(delivery) })))
+      // Each entry is resolved with the run's promise itself, so a run that rejects (an `onRecord` that throws)
+      // reaches the transport as a failed handler (requeue) instead of leaving the delivery unsettled.
       .then(
         (outcomes) =>
-          outcomes.forEach((outcome, i) => {
-            const entry = batch[i];
-            if (entry) void this.run(entry.delivery, undefined, outcome).then(entry.resolve);
-          }),
+          batch.forEach((entry, i) => entry.resolve(this.run(entry.delivery, undefined, outcomes[i]))),
         // processBatch never throws; if it somehow did, each delivery takes the one-by-one path.
-        () => batch.forEach((entry) => void this.run(entry.delivery).then(entry.resolve)),
+        () => batch.forEach((entry) => entry.resolve(this.run(entry.delivery))),
       )
       .finally(() => {
         lane.running = false;

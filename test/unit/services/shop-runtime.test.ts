@@ -1,3 +1,4 @@
+import { eventually } from '../../../harness/assert';
 import { InMemoryTransport } from '../../../harness/transport/memory/in-memory-transport';
 import { deadLetterHeaders } from '../../../reference-services/kit/dead-letter';
 import { MemoryStore } from '../../../reference-services/kit/memory-store';
@@ -89,6 +90,37 @@ describe.each([1, 16])('startShop on the in-memory transport (batchSize %i)', (b
 });
 
 describe('ServiceRuntime retry and known bugs on the in-memory transport', () => {
+  it.each([1, 16])(
+    'an onRecord that throws requeues the delivery instead of leaving it unsettled (batchSize %i)',
+    async (batchSize) => {
+      let thrown = 0;
+      const settled: RuntimeRecord[] = [];
+      const { shop, transport } = await memoryRuntimeShop({
+        batchSize,
+        onRecord: (record) => {
+          if (record.service === 'payments' && thrown++ === 0) throw new Error('logging failed');
+          settled.push(record);
+        },
+      });
+      const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const { orderId } = await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) });
+        expect((await shop.waitForTerminal(orderId, 10_000)).status).toBe('shipped');
+        // The transport requeued it (the handler threw); its redelivery is a duplicate and acked.
+        await eventually(
+          () =>
+            transport.stats().requeued === 1 &&
+            settled.some((r) => r.service === 'payments' && r.settled === 'ack' && r.delivery.redelivered),
+          { within: 5_000, description: 'the failed delivery to be requeued, redelivered and acked' },
+        );
+      } finally {
+        errors.mockRestore();
+        await shop.stop();
+        await transport.close();
+      }
+    },
+  );
+
   it('a handler failing past the bound is dead-lettered with handler-failed and its attempts', async () => {
     const { shop, transport, store, records } = await memoryRuntimeShop();
     try {
