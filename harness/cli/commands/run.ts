@@ -39,8 +39,12 @@ export function registerRunCommand(program: Command): void {
       '\nExit codes: 0 all passed, 1 a scenario or the fuzz smoke failed, 2 usage or spec error.',
     )
     .action(async (options: RunCommandOptions) => {
-      process.exitCode = await runCommand(options);
-      exitWhenDone();
+      try {
+        process.exitCode = await runCommand(options);
+      } finally {
+        // Also when the command fails: a handle leaked on the way must not hang CI.
+        exitWhenDone();
+      }
     });
 }
 

@@ -46,8 +46,12 @@ export function registerScenariosCommand(program: Command): void {
         '  troupe scenarios "scenarios/*.scenario.yaml" --junit reports/scenarios.xml',
     )
     .action(async (glob: string, options: ScenariosCommandOptions) => {
-      process.exitCode = await scenariosCommand(glob, options);
-      exitWhenDone();
+      try {
+        process.exitCode = await scenariosCommand(glob, options);
+      } finally {
+        // Also when the command fails: a handle leaked on the way must not hang CI.
+        exitWhenDone();
+      }
     });
 }
 
