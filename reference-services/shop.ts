@@ -113,7 +113,13 @@ export async function startShop(options: StartShopOptions): Promise<StartedShop>
         ...(options.onError ? { onError: options.onError } : {}),
       }),
   );
-  for (const runtime of runtimes) await runtime.start();
+  try {
+    for (const runtime of runtimes) await runtime.start();
+  } catch (error) {
+    // The runtimes already started would otherwise keep consuming with nobody able to stop them.
+    await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
+    throw error;
+  }
   for (const relay of relays) relay.start();
 
   let stopped: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import { eventually } from '../../../harness/assert';
 import { InMemoryTransport } from '../../../harness/transport/memory/in-memory-transport';
+import type { Transport } from '../../../harness/transport/transport';
 import { deadLetterHeaders } from '../../../reference-services/kit/dead-letter';
 import { MemoryStore } from '../../../reference-services/kit/memory-store';
 import type { RuntimeRecord } from '../../../reference-services/kit/service-runtime';
@@ -150,6 +151,37 @@ describe('ServiceRuntime retry and known bugs on the in-memory transport', () =>
     } finally {
       await shop.stop();
       await transport.close();
+    }
+  });
+});
+
+describe('startShop', () => {
+  it('stops the runtimes it started when a later one cannot start', async () => {
+    const inner = new InMemoryTransport();
+    let open = 0;
+    const transport: Transport = {
+      declare: (topology) => inner.declare(topology),
+      publish: (exchange, message) => inner.publish(exchange, message),
+      close: () => inner.close(),
+      async consume(queue, handler, options) {
+        if (queue.endsWith('.inventory')) throw new Error(`cannot consume ${queue}`);
+        const subscription = await inner.consume(queue, handler, options);
+        open++;
+        return {
+          close: async () => {
+            open--;
+            await subscription.close();
+          },
+        };
+      },
+    };
+    try {
+      await expect(startShop({ transport, store: new MemoryStore(), namespace: 'unit' })).rejects.toThrow(
+        'cannot consume troupe.unit.inventory',
+      );
+      expect(open).toBe(0);
+    } finally {
+      await inner.close();
     }
   });
 });
