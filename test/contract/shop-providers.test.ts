@@ -3,8 +3,10 @@ import path from 'node:path';
 import { brokerFromEnv } from '../../harness/contracts/broker/broker-config';
 import { ciContext } from '../../harness/contracts/broker/ci-context';
 import { verifyProviderTarget } from '../../harness/contracts/pact/message-provider-target';
+import { ContractError } from '../../harness/contracts/contract-error';
 import {
   assertProviderVerified,
+  verifyMessageProvider,
   type PactSource,
   type VerificationReport,
 } from '../../harness/contracts/pact/verify-message-provider';
@@ -66,6 +68,24 @@ function failingPaths(report: VerificationReport): string[] {
     interaction.mismatches.map((mismatch) => `${mismatch.path} ${mismatch.message}`),
   );
 }
+
+describe('a verifier that cannot run', () => {
+  it('throws verification-failed with the verifier’s own error as cause', async () => {
+    const missing = path.join(pactDir, 'no-such-pact.json');
+    const error = await verifyMessageProvider({
+      provider: 'nobody',
+      source: { kind: 'files', pactUrls: [missing] },
+      messageProviders: {},
+    }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ContractError);
+    expect((error as ContractError).code).toBe('verification-failed');
+    expect((error as ContractError).message).toContain('could not run for nobody');
+    expect(((error as ContractError).cause as Error).message).toContain('no-such-pact.json');
+  });
+});
 
 describe('broken producers fail verification, naming the field', () => {
   it('orders drops payload.fraudScore from OrderPlaced', async () => {

@@ -90,12 +90,15 @@ export async function verifyMessageProvider(
     ...sourceOptions(options.source),
   });
   let raw: unknown;
+  let rejection: unknown;
   try {
     raw = await verifier.verifyProvider();
   } catch (error) {
+    // A failed verification also rejects, with the JSON results as its message; anything else could not run.
+    rejection = error;
     raw = error instanceof Error ? error.message : error;
   }
-  return parseReport(options.provider, raw);
+  return parseReport(options.provider, raw, rejection);
 }
 
 /** Throws a `verification-failed` error naming every failing interaction and field, with the report as cause. */
@@ -165,17 +168,16 @@ interface RawInteractionResult {
   readonly mismatch?: { readonly mismatches?: readonly RawMismatch[]; readonly message?: string };
 }
 
-function parseReport(provider: string, raw: unknown): VerificationReport {
+function parseReport(provider: string, raw: unknown, rejection: unknown): VerificationReport {
   let parsed: { result?: boolean; interactionResults?: readonly RawInteractionResult[] };
   try {
     parsed = JSON.parse(String(raw)) as typeof parsed;
   } catch (error) {
+    // The verifier's own error says why it could not run; the JSON syntax error only that it did not report.
     throw new ContractError(
       'verification-failed',
       `The pact verifier could not run for ${provider}: ${String(raw)}`,
-      {
-        cause: error,
-      },
+      { cause: rejection ?? error },
     );
   }
   const interactions = (parsed.interactionResults ?? []).map((result): InteractionVerdict => {
