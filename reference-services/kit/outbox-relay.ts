@@ -35,6 +35,7 @@ export class OutboxRelay {
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  private endBackoff: (() => void) | undefined;
   private dirty = false;
   private running = false;
   private failures = 0;
@@ -56,6 +57,7 @@ export class OutboxRelay {
     return this.publishedCount;
   }
 
+  /** Subscribes to the store's commit notifications, starts the safety poll and drains once; idempotent. */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -83,10 +85,12 @@ export class OutboxRelay {
     }
   }
 
+  /** Stops waking up and resolves once the drain in progress (if any) has finished. */
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    this.endBackoff?.();
     await this.draining;
   }
 
@@ -103,9 +107,16 @@ export class OutboxRelay {
             ? cause
             : new ServiceError('relay-publish-failed', `outbox relay failed: ${describe(cause)}`, { cause }),
         );
-        // Back off, then try again: the rows are still unpublished.
+        // Back off, then try again: the rows are still unpublished. `stop()` cuts the wait short.
         const delay = Math.min(2_000, 50 * 2 ** Math.min(this.failures, 6));
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.endBackoff = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.endBackoff = undefined;
         this.dirty = true;
       }
     }
