@@ -1,21 +1,7 @@
 import { z } from 'zod';
-import { collection } from '../../../reference-services/kit/collection';
 import { seededIds } from '../../../reference-services/kit/determinism';
 import { MemoryStore } from '../../../reference-services/kit/memory-store';
-import type { NewOutboxRecord } from '../../../reference-services/kit/store';
-
-const counters = collection<{ n: number }>('test.counters');
-
-function row(aggregateId: string, n: number): NewOutboxRecord {
-  return {
-    aggregateId,
-    eventId: `${aggregateId}-${n}`,
-    eventType: 'Test',
-    routingKey: 'test.x',
-    correlationId: aggregateId,
-    body: `${aggregateId}:${n}`,
-  };
-}
+import { counters, row } from './store-behaviour';
 
 describe('MemoryStore', () => {
   it('commits state, inbox and outbox together, and rolls all of them back on failure', async () => {

@@ -1,9 +1,9 @@
 import { MemoryStore } from '../../../reference-services/kit/memory-store';
 import { storeBehaviour } from './store-behaviour';
 
-// PGliteStore runs the same suite through a child process (test/integration/services/pglite-store.test.ts):
-// PGlite's Emscripten loader needs dynamic import(), which Jest's CommonJS VM only allows with
-// --experimental-vm-modules.
+// PostgreSQL runs this suite in test/integration/services/postgres-store.test.ts. PGlite does not: its Emscripten
+// loader needs dynamic import(), which Jest's CommonJS VM only allows with --experimental-vm-modules, so
+// test/integration/services/pglite-check.ts exercises it (inbox, outbox, relay, startShop) in a child process.
 storeBehaviour(
   'MemoryStore',
   () => Promise.resolve(new MemoryStore()),

@@ -1,9 +1,12 @@
+import { eventually } from '../../../harness/assert';
 import { collection } from '../../../reference-services/kit/collection';
 import type { NewOutboxRecord, Store } from '../../../reference-services/kit/store';
 
-const counters = collection<{ n: number }>('test.counters');
+/** A collection for store tests. */
+export const counters = collection<{ n: number }>('test.counters');
 
-function row(aggregateId: string, n: number): NewOutboxRecord {
+/** Outbox row `n` of `aggregateId`; its body is `<aggregateId>:<n>`. */
+export function row(aggregateId: string, n: number): NewOutboxRecord {
   return {
     aggregateId,
     eventId: `${aggregateId}-${n}`,
@@ -14,13 +17,9 @@ function row(aggregateId: string, n: number): NewOutboxRecord {
   };
 }
 
-/** Waits for `condition` with a deadline (no fixed sleeps). */
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Waits for `condition`, with a deadline (no fixed sleeps). */
+function until(condition: () => boolean, description: string): Promise<true> {
+  return eventually(() => condition() || undefined, { within: 5_000, description });
 }
 
 /**
@@ -127,9 +126,9 @@ export function storeBehaviour(
         ] as const)
           await tx.appendOutbox(row(agg, n));
       });
-      await until(() => notified > 0).catch(async () => {
+      await until(() => notified > 0, 'an outbox notification').catch(async () => {
         await store.transaction((tx) => tx.appendOutbox(row('z', 1)));
-        await until(() => notified > 0);
+        await until(() => notified > 0, 'an outbox notification after a second write');
       });
       unsubscribe();
       const published: string[] = [];
@@ -142,7 +141,7 @@ export function storeBehaviour(
         published.push(...rows.map((r) => r.body));
         return rows.map((r) => r.id);
       });
-      await until(() => firstClaimed);
+      await until(() => firstClaimed, 'the first relay to claim its rows');
       if (store.kind !== 'pglite') {
         // PGlite has one connection: a second relay waits for the first instead of running beside it.
         const relay2 = await store.relayOutbox(10, (rows) => {
