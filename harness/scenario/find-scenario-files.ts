@@ -1,5 +1,4 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Where scenarios live by default, relative to the working directory. */
@@ -9,50 +8,9 @@ export const defaultScenarioGlob = 'scenarios/**/*.scenario.yaml';
  * Lists the spec files matching `pattern` (a file, a directory — every `*.scenario.yaml` under it — or a glob with
  * `*`, `**` and `?`), sorted, relative to `cwd` as given. Node 20 has no `fs.glob`, hence this small walker.
  */
-export async function findScenarioFiles(
-  pattern = defaultScenarioGlob,
-  cwd = process.cwd(),
-): Promise<string[]> {
-  const absolute = path.resolve(cwd, pattern);
-  const info = await stat(absolute).catch(() => undefined);
-  if (info?.isFile()) return [pattern];
-  if (info?.isDirectory()) return findScenarioFiles(path.join(pattern, '**/*.scenario.yaml'), cwd);
-
-  const segments = pattern.split(/[\\/]+/);
-  const firstWild = segments.findIndex((segment) => /[*?]/.test(segment));
-  if (firstWild < 0) return [];
-  const base = segments.slice(0, firstWild).join('/') || '.';
-  const matcher = globToRegExp(segments.slice(firstWild).join('/'));
-  const found: string[] = [];
-  await walk(path.resolve(cwd, base), '', (relative) => {
-    if (matcher.test(relative)) found.push(base === '.' ? relative : `${base}/${relative}`);
-  });
-  return found.sort();
-}
-
-async function walk(root: string, relative: string, visit: (relative: string) => void): Promise<void> {
-  const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const child = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) await walk(root, child, visit);
-    else if (entry.isFile()) visit(child);
-  }
-}
-
-function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let index = 0; index < glob.length; index++) {
-    const char = glob[index] ?? '';
-    if (char === '*' && glob[index + 1] === '*') {
-      // `**/` matches zero or more directories.
-      source += glob[index + 2] === '/' ? '(?:.*/)?' : '.*';
-      index += glob[index + 2] === '/' ? 2 : 1;
-    } else if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
+export function findScenarioFiles(pattern = defaultScenarioGlob, cwd = process.cwd()): Promise<string[]> {
+  // A project has a handful of spec files: one synchronous walker serves both entry points.
+  return Promise.resolve().then(() => findScenarioFilesSync(pattern, cwd));
 }
 
 /**
@@ -74,7 +32,7 @@ export function findScenarioFilesSync(pattern = defaultScenarioGlob, cwd = proce
   const base = segments.slice(0, firstWild).join('/') || '.';
   const matcher = globToRegExp(segments.slice(firstWild).join('/'));
   const found: string[] = [];
-  const walkSync = (root: string, relative: string): void => {
+  const walk = (root: string, relative: string): void => {
     let entries: Dirent[];
     try {
       entries = readdirSync(path.join(root, relative), { withFileTypes: true });
@@ -84,10 +42,25 @@ export function findScenarioFilesSync(pattern = defaultScenarioGlob, cwd = proce
     for (const entry of entries) {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const child = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walkSync(root, child);
+      if (entry.isDirectory()) walk(root, child);
       else if (entry.isFile() && matcher.test(child)) found.push(base === '.' ? child : `${base}/${child}`);
     }
   };
-  walkSync(path.resolve(cwd, base), '');
+  walk(path.resolve(cwd, base), '');
   return found.sort();
+}
+
+function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let index = 0; index < glob.length; index++) {
+    const char = glob[index] ?? '';
+    if (char === '*' && glob[index + 1] === '*') {
+      // `**/` matches zero or more directories.
+      source += glob[index + 2] === '/' ? '(?:.*/)?' : '.*';
+      index += glob[index + 2] === '/' ? 2 : 1;
+    } else if (char === '*') source += '[^/]*';
+    else if (char === '?') source += '[^/]';
+    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
 }
