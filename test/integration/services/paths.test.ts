@@ -1,3 +1,4 @@
+import { eventually } from '../../../harness/assert';
 import { shopCatalog } from '../../../reference-services/events/catalog';
 import { consumersOf } from '../../../reference-services/services';
 import type { RuntimeRecord } from '../../../reference-services/kit/service-runtime';
@@ -41,11 +42,14 @@ describe('reference shop on RabbitMQ + PostgreSQL', () => {
     const [happy, premium, declined, fraud, outOfStock, refundFailed] = orders.map((o) => o.correlationId);
     // Terminal order status comes before the last notification: wait for the outbox to settle.
     const settle = async (id: string | undefined, expected: string[]) => {
-      const deadline = Date.now() + 10_000;
-      while ((await chain(id ?? '')).length < expected.length && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(await chain(id ?? '')).toEqual(expected);
+      const events = await eventually(
+        async () => {
+          const events = await chain(id ?? '');
+          return events.length >= expected.length && events;
+        },
+        { within: 10_000, description: `flow ${id} to have ${expected.join(' → ')}` },
+      );
+      expect(events).toEqual(expected);
     };
     await settle(happy, [
       'OrderPlaced',
@@ -101,13 +105,13 @@ describe('reference shop on RabbitMQ + PostgreSQL', () => {
         messageId: row.eventId,
       });
     }
-    const deadline = Date.now() + 15_000;
     const duplicates = () =>
       records.filter((r) => r.outcome.kind === 'ack' && r.outcome.status === 'duplicate').length -
       duplicatesBefore;
-    while (duplicates() < expectedDuplicates && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(() => duplicates() >= expectedDuplicates, {
+      within: 15_000,
+      description: `${expectedDuplicates} duplicate deliveries to be acked`,
+    });
     expect(duplicates()).toBe(expectedDuplicates);
     expect(await shop.state()).toEqual(before);
     expect((await it_.store.outbox()).length).toBe(rows.length);
