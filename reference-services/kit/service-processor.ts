@@ -8,7 +8,7 @@ import { randomIds, systemClock, type Clock, type IdGenerator } from './determin
 import { createHandlerContext, flushEmitted } from './handler-context';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 import type { EventHandler, ServiceDefinition } from './service-definition';
-import type { Store } from './store';
+import type { Store, StoreTx } from './store';
 
 /** Options of a `ServiceProcessor`. */
 export interface ServiceProcessorOptions {
@@ -76,7 +76,8 @@ type InboxMode = 'in-transaction' | 'after-commit' | 'none';
  * Transport-free processing of one message: bytes → decode → inbox → handler → outbox, all in one transaction.
  * Never throws: bad input becomes `reject` with a reason, handler failures `retry` until the policy's last
  * attempt, then `reject` — except when the failure is the store being unavailable: that stays `retry` (at the
- * slowest backoff) however long it lasts, so a valid message is never dead-lettered because the database was down. Deterministic given a deterministic store, clock and id generator.
+ * slowest backoff) however long it lasts, so a valid message is never dead-lettered because the database was down.
+ * Deterministic given a deterministic store, clock and id generator.
  */
 export class ServiceProcessor {
   readonly service: ServiceDefinition;
@@ -126,17 +127,7 @@ export class ServiceProcessor {
         } else if (this.inboxMode === 'after-commit') {
           if (await tx.hasProcessed(consumer, event.eventId)) return false;
         }
-        const context = createHandlerContext({
-          service: consumer,
-          tx,
-          clock: this.clock,
-          ids: this.ids,
-          bugs: this.bugs,
-          causation: { correlationId: event.correlationId, causationId: event.eventId },
-          emitted,
-        });
-        await handler(event, context);
-        await flushEmitted(tx, emitted);
+        await this.handle(tx, event, handler, emitted);
         if (earlyAck && !ackedEarly) {
           ackedEarly = true;
           input.onEarlyAck?.();
@@ -225,17 +216,7 @@ export class ServiceProcessor {
             continue;
           }
           const emitted: ShopEvent[] = [];
-          const context = createHandlerContext({
-            service: consumer,
-            tx,
-            clock: this.clock,
-            ids: this.ids,
-            bugs: this.bugs,
-            causation: { correlationId: event.correlationId, causationId: event.eventId },
-            emitted,
-          });
-          await handler(event, context);
-          await flushEmitted(tx, emitted);
+          await this.handle(tx, event, handler, emitted);
           handled.push(emitted);
         }
         return handled;
@@ -273,6 +254,26 @@ export class ServiceProcessor {
       };
     }
     return { event, handler };
+  }
+
+  /** Runs `handler` on `event` inside `tx` and writes what it emitted (collected in `emitted`) to the outbox. */
+  private async handle(
+    tx: StoreTx,
+    event: ShopEvent,
+    handler: EventHandler<ShopEventType>,
+    emitted: ShopEvent[],
+  ): Promise<void> {
+    const context = createHandlerContext({
+      service: this.service.name,
+      tx,
+      clock: this.clock,
+      ids: this.ids,
+      bugs: this.bugs,
+      causation: { correlationId: event.correlationId, causationId: event.eventId },
+      emitted,
+    });
+    await handler(event, context);
+    await flushEmitted(tx, emitted);
   }
 
   private crash(point: CrashPoint, eventId: string): void {
