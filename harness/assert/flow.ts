@@ -3,7 +3,7 @@ import type { EventLog } from '../observe/event-log';
 import { type IdentifiedEvent, type ObservedEvent, type ServiceOf } from '../observe/observed-event';
 import { renderTimeline } from '../observe/render-timeline';
 import { FlowAssertionError, invalidArgument, type AssertionFailure } from './assertion-error';
-import { assertDuration, waitFor, window } from './_internals/wait';
+import { assertDuration, waitFor, waitForQuiet, window } from './_internals/wait';
 
 export interface FlowOptions {
   /** How to name the service of an event in timelines; default: first word of the routing key. */
@@ -207,27 +207,11 @@ export class Flow {
         nodes.length > 0 && nodes.every((node) => leaves.has(node.eventType) || node.children.length > 0)
       );
     };
-    const quiet = await new Promise<boolean>((resolve) => {
-      let idle: NodeJS.Timeout | undefined;
-      const finish = (value: boolean): void => {
-        clearTimeout(idle);
-        clearTimeout(deadline);
-        unsubscribe();
-        resolve(value);
-      };
-      const arm = (): void => {
-        clearTimeout(idle);
-        const last = this.events().at(-1)?.receivedAt;
-        const since = last === undefined ? 0 : Math.max(0, performance.timeOrigin + performance.now() - last);
-        idle = setTimeout(() => finish(true), Math.max(0, options.idleFor - since));
-      };
-      const deadline = setTimeout(() => finish(false), options.within);
-      const unsubscribe = this.log.forCorrelation(this.correlationId).subscribe(() => {
-        if (settled()) finish(true);
-        else arm();
-      });
-      if (settled()) finish(true);
-      else arm();
+    const quiet = await waitForQuiet(this.log.forCorrelation(this.correlationId), {
+      lastReceivedAt: () => this.events().at(-1)?.receivedAt,
+      idleFor: options.idleFor,
+      within: options.within,
+      settled,
     });
     if (quiet) return;
     throw this.fail({

@@ -1,6 +1,6 @@
 import type { EventLog } from '../observe/event-log';
 import { FlowAssertionError } from './assertion-error';
-import { assertDuration } from './_internals/wait';
+import { assertDuration, waitForQuiet } from './_internals/wait';
 
 export interface LogQuiescentOptions {
   /** Quiet once nothing arrived in the log for this long, ms. */
@@ -17,23 +17,10 @@ export async function quiescent(log: EventLog, options: LogQuiescentOptions): Pr
   assertDuration('idleFor', options.idleFor);
   assertDuration('within', options.within);
   const started = performance.now();
-  const quiet = await new Promise<boolean>((resolve) => {
-    let idle: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(idle);
-      const last = log.all().at(-1)?.receivedAt;
-      const since = last === undefined ? 0 : Math.max(0, performance.timeOrigin + performance.now() - last);
-      idle = setTimeout(() => finish(true), Math.max(0, options.idleFor - since));
-    };
-    const finish = (value: boolean): void => {
-      clearTimeout(idle);
-      clearTimeout(deadline);
-      unsubscribe();
-      resolve(value);
-    };
-    const deadline = setTimeout(() => finish(false), options.within);
-    const unsubscribe = log.subscribe(arm);
-    arm();
+  const quiet = await waitForQuiet(log, {
+    lastReceivedAt: () => log.all().at(-1)?.receivedAt,
+    idleFor: options.idleFor,
+    within: options.within,
   });
   if (quiet) return;
   throw new FlowAssertionError({

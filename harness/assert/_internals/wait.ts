@@ -50,6 +50,43 @@ export function waitFor<T>(
   });
 }
 
+/**
+ * Resolves true once nothing has arrived for `idleFor` ms (counted from `lastReceivedAt()`, epoch ms) or as soon
+ * as `settled()` says so, false when `within` passes first. Re-armed on every change of `source`.
+ */
+export function waitForQuiet(
+  source: ChangeSource,
+  options: {
+    readonly lastReceivedAt: () => number | undefined;
+    readonly idleFor: number;
+    readonly within: number;
+    readonly settled?: () => boolean;
+  },
+): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let idle: NodeJS.Timeout | undefined;
+    const finish = (value: boolean): void => {
+      clearTimeout(idle);
+      clearTimeout(deadline);
+      unsubscribe();
+      resolve(value);
+    };
+    const check = (): void => {
+      if (options.settled?.()) {
+        finish(true);
+        return;
+      }
+      clearTimeout(idle);
+      const last = options.lastReceivedAt();
+      const since = last === undefined ? 0 : Math.max(0, performance.timeOrigin + performance.now() - last);
+      idle = setTimeout(() => finish(true), Math.max(0, options.idleFor - since));
+    };
+    const deadline = setTimeout(() => finish(false), options.within);
+    const unsubscribe = source.subscribe(check);
+    check();
+  });
+}
+
 /** Resolves after `ms` unless `stop` is called (used for windows); returns the elapsed time. */
 export function window(ms: number): { readonly done: Promise<number>; stop(): void } {
   const started = performance.now();
