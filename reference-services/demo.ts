@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { acquireInfrastructure } from '../harness/infra/acquire-infrastructure';
 import { shopCatalog, terminalEventTypes, type ShopEvent } from './events/catalog';
-import type { ShippingAddress } from './events/common';
+import { exampleShippingAddress as address } from './events/common';
 import { deleteTopology } from './kit/delete-topology';
 import type { Store } from './kit/store';
 import { SqlStore } from './kit/_internals/sql-store';
@@ -29,15 +29,6 @@ export interface DemoResult {
   readonly orders: readonly DemoOrder[];
   readonly durationMs: number;
 }
-
-const address: ShippingAddress = {
-  name: 'Ada Lovelace',
-  line1: '12 St James Square',
-  line2: null,
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
-};
 
 const people = {
   ada: '0192f5a0-7c1e-7a3b-8d4e-0000000000a1',

@@ -1,5 +1,5 @@
 import { shopCatalog, type ShopEvent, type ShopEventType } from './events/catalog';
-import type { ShippingAddress } from './events/common';
+import { exampleShippingAddress as address } from './events/common';
 import { manualClock, seededIds } from './kit/determinism';
 import { MemoryStore } from './kit/memory-store';
 import type { ProcessOutcome } from './kit/service-processor';
@@ -13,15 +13,6 @@ import { createShopProcessors, type ShopProcessors, type ShopSeed } from './shop
  * running its command or handler and reading the outbox rows it wrote (never a hand-written literal), and a consumer
  * is verified by decoding and handling a message with its real code.
  */
-
-const address: ShippingAddress = {
-  name: 'Ada Lovelace',
-  line1: '12 St James Square',
-  line2: null,
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
-};
 
 /** Customers every verification shop is seeded with. */
 export const verificationCustomers = {

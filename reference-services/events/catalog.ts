@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../../harness/events/define-event';
 import { EventCatalog, type EventOf } from '../../harness/events/event-catalog';
-import { customer, lineItem, money, reservedItem, shippingAddress } from './common';
+import { customer, exampleShippingAddress, lineItem, money, reservedItem, shippingAddress } from './common';
 
 /**
  * The shop's event catalog: the single source of truth for every event the five services exchange.
@@ -14,14 +14,6 @@ const exampleCustomer = {
   tier: 'standard' as const,
   email: 'ada@example.com',
   isFirstOrder: true,
-};
-const exampleAddress = {
-  name: 'Ada Lovelace',
-  line1: '12 St James Square',
-  line2: null,
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
 };
 const exampleItems = [{ sku: 'BOOK-001', quantity: 2, unitPrice: { amountMinor: 1250, currency: 'EUR' } }];
 const exampleTotal = { amountMinor: 2500, currency: 'EUR' };
@@ -54,7 +46,7 @@ export const OrderPlaced = defineEvent({
     customer: exampleCustomer,
     items: exampleItems,
     total: exampleTotal,
-    shippingAddress: exampleAddress,
+    shippingAddress: exampleShippingAddress,
     fraudScore: 0.05,
   },
 });
@@ -79,7 +71,7 @@ export const PaymentCompleted = defineEvent({
     amount: exampleTotal,
     customer: exampleCustomer,
     items: exampleItems,
-    shippingAddress: exampleAddress,
+    shippingAddress: exampleShippingAddress,
   },
 });
 
@@ -115,7 +107,7 @@ export const InventoryReserved = defineEvent({
     reservationId: '0192f5a0-7c1e-7a3b-8d4e-cccccccccccc',
     items: [{ sku: 'BOOK-001', quantity: 2 }],
     customer: exampleCustomer,
-    shippingAddress: exampleAddress,
+    shippingAddress: exampleShippingAddress,
   },
 });
 
@@ -220,7 +212,7 @@ export const ShipmentScheduled = defineEvent({
     orderId: exampleOrderId,
     shipmentId: '0192f5a0-7c1e-7a3b-8d4e-eeeeeeeeeeee',
     items: [{ sku: 'BOOK-001', quantity: 2 }],
-    shippingAddress: exampleAddress,
+    shippingAddress: exampleShippingAddress,
     customer: exampleCustomer,
     serviceLevel: 'standard',
     estimatedDelivery: '2026-12-01',

@@ -35,3 +35,13 @@ export const shippingAddress = z.object({
   country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country'),
 });
 export type ShippingAddress = z.output<typeof shippingAddress>;
+
+/** The one address the shop's examples, demo, verification shop and tests ship to. */
+export const exampleShippingAddress: ShippingAddress = {
+  name: 'Ada Lovelace',
+  line1: '12 St James Square',
+  line2: null,
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+};

@@ -6,16 +6,10 @@ import { PostgresStore } from '../../../reference-services/kit/postgres-store';
 import { deleteTopology } from '../../../reference-services/kit/delete-topology';
 import { serviceNames } from '../../../reference-services/services';
 import { startShop, type StartShopOptions, type StartedShop } from '../../../reference-services/shop';
-import type { ShippingAddress } from '../../../reference-services/events/common';
+import { exampleShippingAddress } from '../../../reference-services/events/common';
 
-export const address: ShippingAddress = {
-  name: 'Ada Lovelace',
-  line1: '12 St James Square',
-  line2: null,
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
-};
+/** The address every fixture customer ships to. */
+export const address = exampleShippingAddress;
 
 export const customers = {
   ada: '0192f5a0-7c1e-7a3b-8d4e-00000000000a',

@@ -1,5 +1,5 @@
 import { shopCatalog, type ShopEvent } from '../../../reference-services/events/catalog';
-import type { LineItem, ShippingAddress } from '../../../reference-services/events/common';
+import { exampleShippingAddress, type LineItem } from '../../../reference-services/events/common';
 import { manualClock, seededIds } from '../../../reference-services/kit/determinism';
 import { MemoryStore } from '../../../reference-services/kit/memory-store';
 import type { ProcessOutcome } from '../../../reference-services/kit/service-processor';
@@ -11,14 +11,8 @@ import {
   type ShopProcessorsOptions,
 } from '../../../reference-services/shop-processors';
 
-export const address: ShippingAddress = {
-  name: 'Ada Lovelace',
-  line1: '12 St James Square',
-  line2: null,
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
-};
+/** The address every fixture customer ships to. */
+export const address = exampleShippingAddress;
 
 export const customers = {
   ada: '0192f5a0-7c1e-7a3b-8d4e-00000000000a',
