@@ -1,6 +1,7 @@
 import { PactV4 } from '@pact-foundation/pact';
 import fc from 'fast-check';
 import { z } from 'zod';
+import type { EventDefinition } from '../../harness/events/define-event';
 import { validInstances } from '../../harness/contracts/instances/valid-instances';
 import { eventMessageSchema } from '../../harness/contracts/pact/event-message';
 import { addEventInteraction } from '../../harness/contracts/pact/event-interaction';
@@ -17,6 +18,19 @@ import { runSeed, tempPactDir } from './support/pact-fixtures';
 
 const seed = runSeed();
 // CONTRACT_RUNS=200 for a deeper search (the default keeps the contract tier fast).
+/** A complete event message around a catalog definition's example payload (fixed ids: deterministic pacts). */
+function exampleMessage(definition: EventDefinition): Record<string, unknown> {
+  return {
+    eventId: '0192f5a0-7c1e-7a3b-8d4e-000000000001',
+    eventType: definition.type,
+    version: definition.version,
+    timestamp: '2026-01-01T12:00:00.000Z',
+    correlationId: '0192f5a0-7c1e-7a3b-8d4e-000000000002',
+    causationId: '0192f5a0-7c1e-7a3b-8d4e-000000000003',
+    payload: definition.example,
+  };
+}
+
 const validRuns = Number(process.env['CONTRACT_RUNS'] ?? 15);
 const brokenRuns = validRuns;
 const pactDir = tempPactDir('zod-to-pact');
@@ -102,15 +116,7 @@ const cases: Case[] = [
     .map((definition) => ({
       name: definition.type,
       schema: eventMessageSchema(definition),
-      example: {
-        eventId: '0192f5a0-7c1e-7a3b-8d4e-000000000001',
-        eventType: definition.type,
-        version: definition.version,
-        timestamp: '2026-01-01T12:00:00.000Z',
-        correlationId: '0192f5a0-7c1e-7a3b-8d4e-000000000002',
-        causationId: '0192f5a0-7c1e-7a3b-8d4e-000000000003',
-        payload: definition.example,
-      },
+      example: exampleMessage(definition),
     })),
 ];
 
@@ -200,15 +206,7 @@ describe(`zodToPact against the real pact verifier (seed ${seed}; replay with CO
 
   it("gives complete messages for every event of the shop's catalog (nothing left out of its pacts)", () => {
     for (const definition of shopCatalog.definitions) {
-      const { looseness } = zodToPact(eventMessageSchema(definition), {
-        eventId: '0192f5a0-7c1e-7a3b-8d4e-000000000001',
-        eventType: definition.type,
-        version: definition.version,
-        timestamp: '2026-01-01T12:00:00.000Z',
-        correlationId: '0192f5a0-7c1e-7a3b-8d4e-000000000002',
-        causationId: '0192f5a0-7c1e-7a3b-8d4e-000000000003',
-        payload: definition.example,
-      });
+      const { looseness } = zodToPact(eventMessageSchema(definition), exampleMessage(definition));
       expect(looseness.filter((entry) => entry.incomplete)).toEqual([]);
     }
   });
