@@ -80,7 +80,15 @@ export function parseScenario(text: string, file: string, options: LoadScenarioO
     return { ok: false, error: new ScenarioSpecError(issues) };
   }
 
-  const raw: unknown = document.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // Valid YAML that cannot become data (an alias bomb): still a spec error, never a throw.
+    const message = error instanceof Error ? error.message : String(error);
+    const issue: ScenarioSpecIssue = { code: 'yaml-syntax', message, file, line: 1, column: 1, path: '' };
+    return { ok: false, error: new ScenarioSpecError([issue], { cause: error }) };
+  }
   const parsed = schemaFor(options.vocabulary).safeParse(raw ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((zodIssue) => toSpecIssues(zodIssue, [], issue, raw));

@@ -118,6 +118,18 @@ describe('parseScenario', () => {
     expect(issues[0]?.line).toBeGreaterThan(1);
   });
 
+  it('reports an alias bomb as a spec error instead of throwing', () => {
+    const levels = Array.from({ length: 12 }, (_unused, level) =>
+      level === 0
+        ? 'l0: &l0 [x, x, x, x, x, x, x, x, x, x]'
+        : `l${level}: &l${level} [${Array.from({ length: 10 }, () => `*l${level - 1}`).join(', ')}]`,
+    );
+    const issues = issuesOf(`${levels.join('\n')}\nname: x\n`);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: 'yaml-syntax', message: expect.stringMatching(/alias/) as unknown }),
+    ]);
+  });
+
   it('reports a malformed SKU at the key', () => {
     const issues = issuesOf(valid.replace('stock: { BOOK-001: 3 }', 'stock: { book: 3 }'));
     expect(issues[0]).toMatchObject({ code: 'invalid-value', path: 'given.stock.book', line: 3, column: 12 });
