@@ -79,28 +79,32 @@ export async function runDemo(
   await using infrastructure = await acquireInfrastructure();
   const namespace = `demo_${randomBytes(4).toString('hex')}`;
   const transport = infrastructure.createTransport();
-  const store: Store = await openStore(namespace, infrastructure);
-  print(`troupe demo: ${infrastructure.describe()} (namespace ${namespace})`);
-  const shop = await startShop({
-    transport,
-    store,
-    namespace,
-    gatewayRules: {
-      declines: [{ customerId: people.bob, reason: 'declined' }],
-      refundFailures: [{ customerId: people.eve, reason: 'card account closed' }],
-    },
-    seed: {
-      customers: [
-        { customerId: people.ada, tier: 'standard', email: 'ada@example.com', address },
-        { customerId: people.grace, tier: 'premium', email: 'grace@example.com', address },
-        { customerId: people.bob, tier: 'standard', email: 'bob@example.com', address },
-        { customerId: people.eve, tier: 'standard', email: 'eve@example.com', address },
-      ],
-      stock: { 'BOOK-001': 50, 'LAMP-042': 2 },
-    },
-  });
+  // Declared before the try: whatever was acquired is released, whichever step fails.
+  let store: Store | undefined;
+  let stopShop: (() => Promise<void>) | undefined;
   const result: DemoOrder[] = [];
   try {
+    store = await openStore(namespace, infrastructure);
+    print(`troupe demo: ${infrastructure.describe()} (namespace ${namespace})`);
+    const shop = await startShop({
+      transport,
+      store,
+      namespace,
+      gatewayRules: {
+        declines: [{ customerId: people.bob, reason: 'declined' }],
+        refundFailures: [{ customerId: people.eve, reason: 'card account closed' }],
+      },
+      seed: {
+        customers: [
+          { customerId: people.ada, tier: 'standard', email: 'ada@example.com', address },
+          { customerId: people.grace, tier: 'premium', email: 'grace@example.com', address },
+          { customerId: people.bob, tier: 'standard', email: 'bob@example.com', address },
+          { customerId: people.eve, tier: 'standard', email: 'eve@example.com', address },
+        ],
+        stock: { 'BOOK-001': 50, 'LAMP-042': 2 },
+      },
+    });
+    stopShop = () => shop.stop();
     const placed = await Promise.all(orders.map((order) => shop.placeOrder(order.command)));
     const timeoutMs = options.timeoutMs ?? 60_000;
     await Promise.all(placed.map((order) => shop.waitForTerminal(order.orderId, timeoutMs)));
@@ -146,12 +150,12 @@ export async function runDemo(
     print(`${ok ? '✓' : '✗'} ${result.length} orders terminal in ${durationMs} ms`);
     return { ok, infrastructure: infrastructure.describe(), orders: result, durationMs };
   } finally {
-    await shop.stop();
+    await stopShop?.();
     await transport.close();
     if (infrastructure.amqpUrl)
       await deleteTopology(namespace, serviceNames, infrastructure.amqpUrl).catch(() => undefined);
     if (store instanceof SqlStore) await store.dropSchema().catch(() => undefined);
-    await store.close();
+    await store?.close();
   }
 }
 

@@ -1,3 +1,5 @@
+import { ownConnectionPrefix } from '../../../harness/transport/amqp/connection-name';
+import { listConnections } from '../../../harness/transport/amqp/rabbitmqctl';
 import { runDemo } from '../../../reference-services/demo';
 
 describe('runDemo (npm start material)', () => {
@@ -24,5 +26,18 @@ describe('runDemo (npm start material)', () => {
       expect(output).toContain(type);
     }
     expect(output).toMatch(/\+\d+ ms/);
+  });
+
+  it('closes its broker connection when the database cannot be opened', async () => {
+    const databaseUrl = process.env['DATABASE_URL'];
+    process.env['DATABASE_URL'] = 'postgres://postgres@127.0.0.1:1/nothing-listens-here';
+    try {
+      await expect(runDemo({ print: () => undefined })).rejects.toMatchObject({ code: 'store-unavailable' });
+    } finally {
+      if (databaseUrl === undefined) delete process.env['DATABASE_URL'];
+      else process.env['DATABASE_URL'] = databaseUrl;
+    }
+    const prefix = ownConnectionPrefix('transport');
+    expect((await listConnections()).filter((c) => c.name?.startsWith(prefix))).toEqual([]);
   });
 });
