@@ -1,4 +1,4 @@
-import type { EnvelopeAdapter } from '../events/envelope-adapter';
+import type { EnvelopeAdapter, EventIdentity } from '../events/envelope-adapter';
 import type { Delivery } from '../transport/transport';
 import { ObserveError } from './observe-error';
 import type { ObservedEvent } from './observed-event';
@@ -56,14 +56,6 @@ export class EventLog implements ChangeSource {
 
   /** Records one delivery as received now (or at `receivedAt`), reads its identity and notifies listeners. */
   record(delivery: RecordableDelivery, receivedAt: number = this.clock()): ObservedEvent {
-    const identity = this.adapter.read({
-      body: delivery.body,
-      routingKey: delivery.routingKey,
-      headers: delivery.headers,
-      messageId: delivery.messageId,
-      correlationId: delivery.correlationId,
-      type: delivery.type,
-    });
     return this.append({
       receivedAt,
       source: delivery.queue ?? '(direct)',
@@ -73,8 +65,25 @@ export class EventLog implements ChangeSource {
       deliveryTag: delivery.deliveryTag ?? 0,
       body: delivery.body,
       headers: delivery.headers,
-      identity,
+      identity: this.read(delivery),
     });
+  }
+
+  /** The adapter's reading; a throwing adapter (a foreign one meeting a poison message) means unreadable. */
+  private read(delivery: RecordableDelivery): EventIdentity | undefined {
+    try {
+      return this.adapter.read({
+        body: delivery.body,
+        routingKey: delivery.routingKey,
+        headers: delivery.headers,
+        messageId: delivery.messageId,
+        correlationId: delivery.correlationId,
+        type: delivery.type,
+      });
+    } catch {
+      // Recorded all the same, flagged unreadable: the observer never drops a delivery.
+      return undefined;
+    }
   }
 
   /** Appends an already-read observation (e.g. loaded from the event store); assigns its `seq`. */

@@ -39,6 +39,19 @@ describe('EventLog', () => {
     expect(log.correlationIds()).toEqual([]);
   });
 
+  it('records a message its adapter throws on as unreadable, rather than losing it', () => {
+    const log = new EventLog({
+      adapter: {
+        read: () => {
+          throw new SyntaxError('a foreign adapter that trusts its input');
+        },
+      },
+    });
+    const event = log.record({ body: Buffer.from('poison'), routingKey: 'x.y', headers: {} });
+    expect(event.identity).toBeUndefined();
+    expect(log.unreadable()).toEqual([event]);
+  });
+
   it('reads foreign formats through the adapter it is given', () => {
     const log = new EventLog({ adapter: foreignAdapter });
     const first = foreignMessage('order.created', 'legacy.order', 'trace-1', undefined);
