@@ -13,6 +13,7 @@ const exchange = `${base}.events`;
 const work = `${base}.work`;
 const spare = `${base}.spare`; // never consumed: only the transport's own re-declaration can bring it back
 const tap = `${base}.tap`;
+const stream = `${base}.stream`;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const WAIT_MS = 10_000;
@@ -61,7 +62,7 @@ describe('AmqpTransport across a connection cut (rabbitmqctl close_connection of
 
   afterAll(async () => {
     await transport.close();
-    for (const queue of [work, spare]) await admin.queueDelete({ queue });
+    for (const queue of [work, spare, stream]) await admin.queueDelete({ queue });
     await admin.exchangeDelete({ exchange });
     await admin.close();
   });
@@ -132,7 +133,6 @@ describe('AmqpTransport across a connection cut (rabbitmqctl close_connection of
     expect(errors.map((e) => e.code)).toContain('connection-lost');
   });
   it('loses no confirmed publish across three cuts while publishing and consuming continuously', async () => {
-    const stream = `${base}.stream`;
     await transport.declare({
       exchanges: [{ name: exchange, type: 'topic' }],
       queues: [{ name: stream, exchange, bindings: ['stream.#'] }],
@@ -153,7 +153,8 @@ describe('AmqpTransport across a connection cut (rabbitmqctl close_connection of
     const relay = (async () => {
       for (let i = 0; !stop; i++) {
         const id = `s${i}`;
-        for (;;) {
+        // Checks `stop` too: a failing test must end this loop, not spin on a closed transport.
+        while (!stop) {
           try {
             await transport.publish(exchange, {
               routingKey: 'stream.item',
@@ -171,21 +172,23 @@ describe('AmqpTransport across a connection cut (rabbitmqctl close_connection of
     })();
     const reconnects = (): number => states.filter((s) => s === 'reconnected').length;
     const before = reconnects();
-    for (let cut = 1; cut <= 3; cut++) {
+    try {
+      for (let cut = 1; cut <= 3; cut++) {
+        const target = confirmed.size + 50;
+        await progress.until(`${target} confirmed before cut ${cut}`, () => confirmed.size >= target, seen);
+        expect(await closeOwnConnections(name, `troupe test: cut ${cut}`)).toBe(1);
+        await changed.until(`reconnect ${cut}`, () => reconnects() >= before + cut, seen);
+      }
       const target = confirmed.size + 50;
-      await progress.until(`${target} confirmed before cut ${cut}`, () => confirmed.size >= target, seen);
-      expect(await closeOwnConnections(name, `troupe test: cut ${cut}`)).toBe(1);
-      await changed.until(`reconnect ${cut}`, () => reconnects() >= before + cut, seen);
+      await progress.until('50 more confirmed after the last cut', () => confirmed.size >= target, seen);
+    } finally {
+      stop = true;
+      await relay;
     }
-    const target = confirmed.size + 50;
-    await progress.until('50 more confirmed after the last cut', () => confirmed.size >= target, seen);
-    stop = true;
-    await relay;
     await progress.until(
       'every confirmed message consumed',
       () => [...confirmed].every((id) => received.has(id)),
       seen,
     );
-    await admin.queueDelete({ queue: stream });
   });
 });
