@@ -6,7 +6,8 @@
  * Prints pipeline events/s and its ratio to min(a, b) (target ≥ 0.5).
  *
  * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 32), BENCH_POOL (default 16),
- * BENCH_BASELINE_N (default 10000), AMQP_URL, DATABASE_URL.
+ * BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that stalls fails instead of hanging),
+ * AMQP_URL, DATABASE_URL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AmqpTransport } from '../harness/transport/amqp/amqp-transport';
@@ -21,9 +22,23 @@ const orders = Number(process.env['BENCH_ORDERS'] ?? 1000);
 const prefetch = Number(process.env['BENCH_PREFETCH'] ?? 32);
 const pool = Number(process.env['BENCH_POOL'] ?? 16);
 const baselineN = Number(process.env['BENCH_BASELINE_N'] ?? 10_000);
+const timeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 300_000);
 const suffix = randomBytes(4).toString('hex');
 /** Events per happy-path order: OrderPlaced, PaymentCompleted, InventoryReserved, ShipmentScheduled, CustomerNotified. */
 const EVENTS_PER_ORDER = 5;
+
+/** `promise`, or a rejection saying `progress()` once `ms` have passed. */
+async function withDeadline(promise: Promise<void>, ms: number, progress: () => string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pipeline stalled after ${ms} ms: ${progress()}`)), ms);
+  });
+  try {
+    await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function rawBrokerRate(): Promise<number> {
   const transport = new AmqpTransport({
@@ -134,42 +149,46 @@ async function pipelineRate(): Promise<{ eventsPerSecond: number; seconds: numbe
     ...(process.env['BENCH_LANES'] ? { lanes: Number(process.env['BENCH_LANES']) } : {}),
     seed: { customers, stock: { 'BOOK-001': orders * 10, 'PEN-002': orders * 10 } },
     onRecord: (record) => {
-      if (record.outcome.kind === 'ack' && record.outcome.status === 'handled') transactions++;
-      if (record.service === 'notifications' && record.outcome.kind === 'ack' && ++notified === orders)
-        done();
+      if (record.outcome.kind !== 'ack' || record.outcome.status !== 'handled') return;
+      transactions++;
+      // Handled, not merely acked: a redelivered duplicate must not end the measurement early.
+      if (record.service === 'notifications' && ++notified === orders) done();
     },
   });
   const started = performance.now();
   let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < orders) {
-        const i = next++;
-        await shop.placeOrder({
-          customerId: customers[i % customers.length]?.customerId ?? '',
-          items: [
-            {
-              sku: i % 2 ? 'BOOK-001' : 'PEN-002',
-              quantity: 1,
-              unitPrice: { amountMinor: 1000, currency: 'EUR' },
-            },
-          ],
-        });
-      }
-    }),
-  );
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
-  await shop.stop();
-  await transport.close();
-  await deleteTopology(namespace, serviceNames);
-  await store.dropSchema();
-  await store.close();
-  return {
-    eventsPerSecond: (orders * EVENTS_PER_ORDER) / seconds,
-    seconds,
-    transactions: transactions + orders,
-  };
+  try {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < orders) {
+          const i = next++;
+          await shop.placeOrder({
+            customerId: customers[i % customers.length]?.customerId ?? '',
+            items: [
+              {
+                sku: i % 2 ? 'BOOK-001' : 'PEN-002',
+                quantity: 1,
+                unitPrice: { amountMinor: 1000, currency: 'EUR' },
+              },
+            ],
+          });
+        }
+      }),
+    );
+    await withDeadline(finished, timeoutMs, () => `${notified} of ${orders} orders notified`);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      eventsPerSecond: (orders * EVENTS_PER_ORDER) / seconds,
+      seconds,
+      transactions: transactions + orders,
+    };
+  } finally {
+    await shop.stop();
+    await transport.close();
+    await deleteTopology(namespace, serviceNames);
+    await store.dropSchema();
+    await store.close();
+  }
 }
 
 async function main(): Promise<void> {
