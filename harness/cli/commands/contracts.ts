@@ -151,8 +151,20 @@ export function registerContractsCommand(program: Command): void {
       if (options.pactUrl !== undefined && options.provider?.length !== 1) {
         throw new CliExit(2, '--pact-url needs exactly one --provider (the pact names it)');
       }
+      const targets = module.providerTargets();
+      // A misspelt --provider would otherwise verify nothing and pass.
+      const unknown = (options.provider ?? []).filter(
+        (name) => !targets.some((target) => target.provider === name),
+      );
+      if (unknown.length > 0) {
+        throw new CliExit(
+          2,
+          `no provider target named ${unknown.join(', ')} in ${options.target} ` +
+            `(known: ${targets.map((target) => target.provider).join(', ')})`,
+        );
+      }
       let failed = 0;
-      for (const target of module.providerTargets()) {
+      for (const target of targets) {
         if (options.provider && !options.provider.includes(target.provider)) continue;
         const source: PactSource =
           options.pactUrl !== undefined
