@@ -44,6 +44,12 @@ class Received {
     this.wake();
   }
 
+  /** A handler that records every delivery and acks it. */
+  readonly ackAll = (delivery: Delivery): Promise<DeliveryOutcome> => {
+    this.add(delivery);
+    return Promise.resolve('ack');
+  };
+
   wake(): void {
     this.waiters = this.waiters.filter((w) => {
       if (!w.check()) return true;
@@ -170,10 +176,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       const { topology: topo, exchange, queue } = topology({ q: { bindings: ['orders.#'] } });
       await t.declare(topo);
       const got = new Received(waitMs);
-      await t.consume(queue('q'), (d) => {
-        got.add(d);
-        return Promise.resolve('ack');
-      });
+      await t.consume(queue('q'), got.ackAll);
       const poison = new Uint8Array([0x7b, 0x22, 0xff, 0x00, 0x0a]); // truncated, non-UTF-8 "JSON"
       await t.publish(exchange, message('orders.order.placed', '{"n":1}', 'm1'));
       await t.publish(exchange, {
@@ -213,10 +216,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       await t.declare(topo);
       const got = { star: new Received(waitMs), hash: new Received(waitMs), mid: new Received(waitMs) };
       for (const key of ['star', 'hash', 'mid'] as const) {
-        await t.consume(queue(key), (d) => {
-          got[key].add(d);
-          return Promise.resolve('ack');
-        });
+        await t.consume(queue(key), got[key].ackAll);
       }
       for (const key of ['a', 'a.b', 'a.b.c', 'b.a', 'x.b', 'ab.b.c.d'])
         await t.publish(exchange, message(key, key));
@@ -239,10 +239,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       await t.declare(topo);
       for (let i = 0; i < 5; i++) await t.publish(exchange, message('k', `c${i}`));
       const got = new Received(waitMs);
-      await t.consume(queue('q'), (d) => {
-        got.add(d);
-        return Promise.resolve('ack');
-      });
+      await t.consume(queue('q'), got.ackAll);
       await got.count(5);
       expect(got.bodies()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
     });
@@ -265,10 +262,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
         seen.add(d);
         return Promise.resolve(text(d.body) === 'bad' ? 'reject' : 'ack');
       });
-      await t.consume(deadLetterQueueName(queue('q')), (d) => {
-        dead.add(d);
-        return Promise.resolve('ack');
-      });
+      await t.consume(deadLetterQueueName(queue('q')), dead.ackAll);
       await t.publish(exchange, message('orders.x', 'bad'));
       await t.publish(exchange, message('orders.x', 'good'));
       await dead.count(1);
@@ -333,10 +327,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       );
       for (let i = 0; i < 5; i++) await t.publish(exchange, message('k', `p${i}`));
       await slow.count(2);
-      await t.consume(queue('q'), (d) => {
-        fast.add(d);
-        return Promise.resolve('ack');
-      });
+      await t.consume(queue('q'), fast.ackAll);
       // Only possible if the slow consumer holds no more than its prefetch of 2.
       await fast.count(3);
       expect(slow.deliveries).toHaveLength(2);
@@ -381,19 +372,13 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       const { topology: topo, exchange, queue } = topology({ q: { bindings: ['#'] } });
       await t.declare(topo);
       const first = new Received(waitMs);
-      const sub = await t.consume(queue('q'), (d) => {
-        first.add(d);
-        return Promise.resolve('ack');
-      });
+      const sub = await t.consume(queue('q'), first.ackAll);
       await t.publish(exchange, message('k', 'one'));
       await first.count(1);
       await sub.close();
       await t.publish(exchange, message('k', 'two'));
       const second = new Received(waitMs);
-      await t.consume(queue('q'), (d) => {
-        second.add(d);
-        return Promise.resolve('ack');
-      });
+      await t.consume(queue('q'), second.ackAll);
       await second.count(1);
       expect(first.bodies()).toEqual(['one']);
       expect(second.bodies()).toEqual(['two']);
@@ -406,10 +391,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       const { topology: topo, exchange, queue } = topology({ q: { bindings: ['#'] } });
       await t.declare(topo);
       const got = new Received(waitMs);
-      await t.consume(queue('q'), (d) => {
-        got.add(d);
-        return Promise.resolve('ack');
-      });
+      await t.consume(queue('q'), got.ackAll);
       await t.publish(exchange, message('k', 'before'));
       await got.count(1);
       await t.close();
