@@ -35,6 +35,7 @@ export interface FlowAccount {
   readonly deliveries: number;
 }
 
+/** `accountFlows`' verdict: one account per flow, totals, and whether the run as a whole is valid. */
 export interface AccountingReport {
   readonly flows: readonly FlowAccount[];
   readonly totals: {

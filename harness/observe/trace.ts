@@ -45,6 +45,7 @@ export interface TraceOptions {
   readonly terminalTypes?: readonly string[];
 }
 
+/** One traced flow: its deliveries and their renderings (text timeline, Mermaid, HTML), plus a summary. */
 export interface TraceResult {
   readonly events: readonly ObservedEvent[];
   readonly timeline: string;
