@@ -24,6 +24,8 @@ export interface HoldsForOptions {
  */
 export async function holdsFor(condition: Condition, options: HoldsForOptions): Promise<void> {
   assertDuration('during', options.during);
+  // setInterval would turn NaN or a negative period into a 1 ms busy loop.
+  if (options.every !== undefined) assertDuration('every', options.every);
   const started = performance.now();
   let violation: { readonly reason: string; readonly at: number; readonly cause?: unknown } | undefined;
   const span = window(options.during);

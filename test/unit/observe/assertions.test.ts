@@ -304,6 +304,9 @@ describe('eventually and holdsFor', () => {
       /during must be a finite number of ms ≥ 0, got -1/,
     );
     expect(() => flow(log, '')).toThrow(/correlationId is empty/);
+    await expect(holdsFor(() => true, { during: 10, every: Number.NaN })).rejects.toThrow(
+      /every must be a finite number of ms ≥ 0, got NaN/,
+    );
   });
 });
 
