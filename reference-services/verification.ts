@@ -209,7 +209,8 @@ export function ensureOrder(
   };
 }
 
-async function processToEnd(
+/** Processes one message with `service`'s processor, running its retries at once (no backoff): the final outcome. */
+export async function processToEnd(
   shop: ShopProcessors,
   service: ServiceName,
   body: string | Uint8Array,

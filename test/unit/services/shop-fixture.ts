@@ -10,6 +10,7 @@ import {
   type ShopProcessors,
   type ShopProcessorsOptions,
 } from '../../../reference-services/shop-processors';
+import { processToEnd } from '../../../reference-services/verification';
 
 /** The address every fixture customer ships to. */
 export const address = exampleShippingAddress;
@@ -85,16 +86,7 @@ export async function drain(
 }
 
 /** Processes one message, retrying `retry` outcomes at once (virtual time). */
-export async function processWithRetries(
-  shop: ShopProcessors,
-  service: ServiceName,
-  body: string | Uint8Array,
-): Promise<ProcessOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await shop.processors[service].process({ body, attempt });
-    if (outcome.kind !== 'retry') return outcome;
-  }
-}
+export const processWithRetries = processToEnd;
 
 export function types(events: readonly ShopEvent[]): string[] {
   return events.map((event) => event.eventType);
