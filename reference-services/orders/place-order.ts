@@ -94,11 +94,7 @@ export async function placeOrder(deps: CommandDeps, command: PlaceOrderCommand):
       };
       const now = context.now().toISOString();
       const fraudScore = input.fraudScore ?? 0.01;
-      await context.tx.put(customers, customer.customerId, {
-        ...customer,
-        orderCount: customer.orderCount + 1,
-      });
-      await context.tx.put(orders, orderId, {
+      const inserted = await context.tx.insert(orders, orderId, {
         orderId,
         correlationId: flow.correlationId,
         status: 'placed',
@@ -110,6 +106,16 @@ export async function placeOrder(deps: CommandDeps, command: PlaceOrderCommand):
         reason: null,
         placedAt: now,
         updatedAt: now,
+      });
+      if (!inserted) {
+        // The same orderId was placed concurrently and committed after the check above (the insert waited for
+        // it): that order stands, and this command writes nothing — a second OrderPlaced would charge twice.
+        const winner = await context.tx.get(orders, orderId);
+        return { orderId, created: false, correlationId: winner?.correlationId ?? flow.correlationId };
+      }
+      await context.tx.put(customers, customer.customerId, {
+        ...customer,
+        orderCount: customer.orderCount + 1,
       });
       context.emit('OrderPlaced', {
         orderId,
