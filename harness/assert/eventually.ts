@@ -40,7 +40,7 @@ export async function eventually<T>(probe: Probe<T>, options: EventuallyOptions)
     for (let backoff = 1; ; backoff = Math.min(backoff * 2, 50)) {
       state.changed = false;
       try {
-        const value = await probe();
+        const value = await untilDeadline(probe, deadline);
         if (value !== undefined && value !== false && value !== null) return value;
       } catch (error) {
         lastError = error;
@@ -71,6 +71,27 @@ export async function eventually<T>(probe: Probe<T>, options: EventuallyOptions)
     },
     { cause: lastError },
   );
+}
+
+/**
+ * Runs the probe, but gives up on it at the deadline: a probe stuck on a hung database must not turn the hard
+ * deadline into a hang. The abandoned attempt's late failure is ignored.
+ */
+async function untilDeadline<T>(probe: Probe<T>, deadline: number): Promise<T | undefined | false | null> {
+  const attempt = Promise.resolve().then(probe);
+  attempt.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error('the probe was still running at the deadline')),
+      Math.max(0, deadline - performance.now()),
+    );
+  });
+  try {
+    return await Promise.race([attempt, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isLog(source: ChangeSource | undefined): source is EventLog {

@@ -271,6 +271,14 @@ describe('eventually and holdsFor', () => {
     expect((error.cause as Error).message).toBe('row not there');
   });
 
+  it('eventually keeps its hard deadline when the probe itself hangs', async () => {
+    const error = await failureOf(
+      eventually(() => new Promise<boolean>(() => undefined), { within: 30, description: 'a hung query' }),
+    );
+    expect(error.code).toBe('timeout');
+    expect(error.message).toContain('last probe error: the probe was still running at the deadline');
+  });
+
   it('holdsFor checks on every change and fails at the first violation, saying when', async () => {
     const { log, correlationId, emit } = setup();
     const charges = (): number =>
