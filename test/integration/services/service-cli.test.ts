@@ -21,7 +21,10 @@ function startService(args: string[]): Promise<{ child: ChildProcess; exited: Pr
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`service ${args[0]} did not start:\n${output}`)), 40_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not ours to leave running
+      reject(new Error(`service ${args[0]} did not start:\n${output}`));
+    }, 40_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes('troupe service ')) {
@@ -48,11 +51,15 @@ describe('troupe service <name>: one service per process, instances compete for 
     // The seed goes in through the CLI: customers and stock as a JSON file.
     const seedFile = path.join(tmpdir(), `troupe-seed-${namespace}.json`);
     await writeFile(seedFile, JSON.stringify(seed));
-    const children = await Promise.all([
+    const starting = await Promise.allSettled([
       startService(['all', '--namespace', namespace, '--seed', seedFile]),
       startService(['payments', '--namespace', namespace, '--relays', '0']),
     ]);
+    // Whichever started is stopped below, even when the other did not.
+    const children = starting.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     try {
+      const failed = starting.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
       const placed = [];
       for (let i = 0; i < 10; i++) {
         placed.push(await front.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) }));
@@ -69,7 +76,7 @@ describe('troupe service <name>: one service per process, instances compete for 
       await store.dropSchema();
       await store.close();
       await rm(seedFile, { force: true });
-      expect(codes).toEqual([0, 0]);
+      expect(codes).toEqual(children.map(() => 0));
     }
   }, 90_000);
 });
