@@ -226,13 +226,15 @@ export class SqlStore implements Store {
 
   onOutboxWritten(listener: () => void): () => void {
     this.listeners.add(listener);
-    this.stopListening ??= this.driver.listen(this.channel, () => {
-      for (const notify of this.listeners) notify();
-    });
-    // A failed LISTEN only costs latency (relays also poll); report it once.
-    this.stopListening.catch((error: unknown) =>
-      console.error(`[troupe store] LISTEN failed: ${String(error)}`),
-    );
+    if (!this.stopListening) {
+      this.stopListening = this.driver.listen(this.channel, () => {
+        for (const notify of this.listeners) notify();
+      });
+      // A failed LISTEN only costs latency (relays also poll); report it once, not once per subscriber.
+      this.stopListening.catch((error: unknown) =>
+        console.error(`[troupe store] LISTEN failed: ${String(error)}`),
+      );
+    }
     return () => this.listeners.delete(listener);
   }
 
