@@ -15,6 +15,7 @@ export interface Causation {
   readonly causationId: string;
 }
 
+/** What `EventCatalog.decode` returns: the validated event, or why it is not one. Never thrown. */
 export type DecodeResult<E> =
   { readonly ok: true; readonly event: E } | { readonly ok: false; readonly error: DecodeError };
 

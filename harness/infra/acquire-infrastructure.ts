@@ -64,6 +64,7 @@ export interface StartedInfrastructure extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** Options of `acquireInfrastructure`: what to probe and how to start containers (both injectable for tests). */
 export interface AcquireOptions {
   /** Default: the real probes over `process.env`. */
   readonly probes?: InfrastructureProbes;

@@ -1,11 +1,12 @@
 import { InfraError } from './infra-error';
 
-/** The local servers probed when no URL is configured. */
+/** The local RabbitMQ probed when `AMQP_URL` is unset. */
 export const LOCAL_AMQP = {
   host: '127.0.0.1',
   port: 5672,
   url: 'amqp://guest:guest@127.0.0.1:5672',
 } as const;
+/** The local PostgreSQL probed when `DATABASE_URL` is unset. */
 export const LOCAL_POSTGRES = {
   host: '127.0.0.1',
   port: 5432,
@@ -27,6 +28,7 @@ export type DatabaseChoice =
   | { readonly kind: 'postgres'; readonly source: 'testcontainers' }
   | { readonly kind: 'pglite'; readonly reason: string };
 
+/** The decision `chooseInfrastructure` makes: where the broker and the database come from. */
 export interface InfrastructureChoice {
   readonly broker: BrokerChoice;
   readonly database: DatabaseChoice;

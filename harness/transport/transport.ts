@@ -33,6 +33,7 @@ export interface Delivery extends OutgoingMessage {
  */
 export type DeliveryOutcome = 'ack' | 'requeue' | 'reject';
 
+/** Handles one delivery; its outcome settles it (a throw is treated as `requeue` by the adapters). */
 export type DeliveryHandler = (delivery: Delivery) => Promise<DeliveryOutcome>;
 
 /** A queue and the routing-key patterns (`orders.#`, `payments.payment.*`) that bind it to the exchange. */
@@ -53,6 +54,7 @@ export interface Topology {
   readonly queues: readonly (QueueSpec & { readonly exchange: string })[];
 }
 
+/** Options of `Transport.consume`. */
 export interface ConsumeOptions {
   /** How many unacked deliveries the consumer may hold. */
   readonly prefetch?: number;
@@ -63,6 +65,7 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/** The broker port every Troupe feature and reference service talks to; see the adapters for the guarantees. */
 export interface Transport {
   /** Declares exchanges, queues and bindings; idempotent. */
   declare(topology: Topology): Promise<void>;

@@ -31,6 +31,7 @@ export interface ConnectionStateEvent {
   readonly cause?: unknown;
 }
 
+/** Options of `AmqpTransport`; every one has a default. */
 export interface AmqpTransportOptions {
   /** Broker URL. Default: `AMQP_URL`, else `amqp://guest:guest@127.0.0.1:5672`. */
   readonly url?: string;

@@ -30,6 +30,7 @@ export const execRabbitmqctl: CommandRunner = (command, args) =>
     });
   });
 
+/** Which `rabbitmqctl` to run, and how (a fake runner in unit tests). */
 export interface RabbitmqctlOptions {
   /** The rabbitmqctl executable. Default: `RABBITMQCTL` env var, else `rabbitmqctl`. */
   readonly command?: string;
