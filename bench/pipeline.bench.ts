@@ -10,7 +10,7 @@
  * AMQP_URL, DATABASE_URL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AmqpTransport } from '../harness/transport/amqp/amqp-transport';
+import { AmqpTransport, DEFAULT_AMQP_URL } from '../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../harness/transport/amqp/connection-name';
 import { collection } from '../reference-services/kit/collection';
 import { deleteTopology } from '../reference-services/kit/delete-topology';
@@ -79,7 +79,10 @@ async function rawBrokerRate(): Promise<number> {
   await subscription.close();
   await transport.close();
   const { Connection } = await import('rabbitmq-client');
-  const cleanup = new Connection({ connectionName: connectionName('bench-cleanup') });
+  const cleanup = new Connection({
+    url: process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL, // the broker the transport used, not the client's default
+    connectionName: connectionName('bench-cleanup'),
+  });
   await cleanup.queueDelete({ queue });
   await cleanup.queueDelete({ queue: `${queue}.dlq` }).catch(() => undefined);
   await cleanup.exchangeDelete({ exchange });
