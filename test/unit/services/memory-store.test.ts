@@ -45,17 +45,6 @@ describe('MemoryStore', () => {
     expect(await store.read(counters, 'c')).toEqual({ n: 50 });
   });
 
-  it('putIfAbsent commits at once, outside the open transaction, and keeps the first value', async () => {
-    const store = new MemoryStore();
-    await expect(
-      store.transaction(async () => {
-        expect(await store.putIfAbsent(counters, 'k', { n: 1 })).toEqual({ value: { n: 1 }, created: true });
-        throw new Error('rollback');
-      }),
-    ).rejects.toThrow('rollback');
-    expect(await store.putIfAbsent(counters, 'k', { n: 2 })).toEqual({ value: { n: 1 }, created: false });
-  });
-
   it('relays keep per-aggregate order with two relays, and a failed publish leaves rows unpublished', async () => {
     const store = new MemoryStore();
     let notified = 0;
