@@ -82,11 +82,23 @@ describe('AmqpTransport specifics', () => {
     for (const name of [exchange, dlx]) await admin.exchangeDelete({ exchange: name });
   });
 
-  it('reports a throwing handler as handler-failed with the cause', () => {
-    // Filled by the behaviour suite's "handler that throws" test above (same file, runs first).
-    const failed = reported.filter((e) => e.code === 'handler-failed');
-    expect(failed.length).toBeGreaterThanOrEqual(1);
-    expect((failed[0]?.cause as Error).message).toBe('handler bug (expected by the test)');
+  it('reports a throwing handler as handler-failed with the cause, and requeues its delivery', async () => {
+    const t = await open();
+    const before = reported.length;
+    let calls = 0;
+    const redelivered = new Promise<boolean>((resolve) => {
+      void t.consume(work, (d) => {
+        calls += 1;
+        if (calls === 1) return Promise.reject(new Error('handler bug (expected by the test)'));
+        resolve(d.redelivered);
+        return Promise.resolve('ack');
+      });
+    });
+    await t.publish(exchange, { routingKey: 'x', body: new TextEncoder().encode('throws') });
+    await expect(redelivered).resolves.toBe(true);
+    const failed = reported.slice(before).filter((e) => e.code === 'handler-failed');
+    expect(failed.map((e) => (e.cause as Error).message)).toEqual(['handler bug (expected by the test)']);
+    await t.close();
   });
 
   it('declares the DLQ of a queue with a dead-letter exchange even when the topology omits it', async () => {
