@@ -14,6 +14,7 @@ import { MemoryStore } from './kit/memory-store';
 /** The five services of the reference shop. */
 export type ServiceName = 'orders' | 'payments' | 'inventory' | 'shipping' | 'notifications';
 
+/** The five services, in flow order. */
 export const serviceNames: readonly ServiceName[] = [
   'orders',
   'payments',

@@ -239,6 +239,7 @@ export const CustomerNotified = defineEvent({
   },
 });
 
+/** The shop's event catalog: the single source of truth for types, validation, pacts and AsyncAPI. */
 export const shopCatalog = new EventCatalog([
   OrderPlaced,
   PaymentCompleted,
@@ -255,6 +256,7 @@ export const shopCatalog = new EventCatalog([
 
 /** Any event of the shop. */
 export type ShopEvent = EventOf<typeof shopCatalog.definitions>;
+/** The name of a shop event type. */
 export type ShopEventType = ShopEvent['eventType'];
 
 /** Events that end a flow: exactly one per order. */

@@ -15,6 +15,7 @@ export interface ReservationRecord {
   readonly reservedAt: string;
 }
 
+/** Stock per SKU (key: the SKU). */
 export const stock = collection<StockRecord>('inventory.stock');
 /** Keyed by reservationId. */
 export const reservations = collection<ReservationRecord>('inventory.reservations');

@@ -6,6 +6,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
+/** Five tries, 50 ms doubling to at most 2 s between them. */
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 2_000 };
 
 /** Exponential backoff without jitter (deterministic): the delay before try `attempt + 1`. */

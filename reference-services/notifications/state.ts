@@ -1,5 +1,6 @@
 import { collection } from '../kit/collection';
 
+/** A notification as sent (key: notificationId). */
 export interface NotificationRecord {
   readonly notificationId: string;
   readonly orderId: string;

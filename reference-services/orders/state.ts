@@ -14,8 +14,10 @@ export const orderStatusRank: Readonly<Record<OrderStatus, number>> = {
   needs_attention: 3,
 };
 
+/** Statuses an order never leaves. */
 export const terminalOrderStatuses: readonly OrderStatus[] = ['shipped', 'cancelled', 'needs_attention'];
 
+/** An order as the orders service keeps it (key: orderId). */
 export interface OrderRecord {
   readonly orderId: string;
   readonly correlationId: string;
@@ -41,5 +43,7 @@ export interface CustomerRecord {
   readonly orderCount: number;
 }
 
+/** Orders by orderId. */
 export const orders = collection<OrderRecord>('orders.orders');
+/** Customers by customerId. */
 export const customers = collection<CustomerRecord>('orders.customers');

@@ -7,4 +7,5 @@ export interface PaymentsConfig {
   readonly gatewayRules: GatewayRules;
 }
 
+/** Fraud threshold 0.8, a gateway that approves everything. */
 export const defaultPaymentsConfig: PaymentsConfig = { fraudThreshold: 0.8, gatewayRules: {} };

@@ -74,7 +74,9 @@ export interface RefundRecord {
   readonly reason: string | null;
 }
 
+/** The gateway's charge ledger, by idempotency key. */
 export const gatewayCharges = collection<ChargeRecord>('gateway.charges');
+/** The gateway's refund ledger, by idempotency key. */
 export const gatewayRefunds = collection<RefundRecord>('gateway.refunds');
 
 /**

@@ -4,4 +4,5 @@ export interface ShippingConfig {
   readonly expressDays: number;
 }
 
+/** Standard delivery in 3 days, express in 1. */
 export const defaultShippingConfig: ShippingConfig = { standardDays: 3, expressDays: 1 };

@@ -1,6 +1,7 @@
 import type { ShippingAddress } from '../events/common';
 import { collection } from '../kit/collection';
 
+/** A scheduled shipment (key: shipmentId). */
 export interface ShipmentRecord {
   readonly shipmentId: string;
   readonly orderId: string;
