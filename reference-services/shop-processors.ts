@@ -1,4 +1,5 @@
 import type { KnownBug } from './kit/bugs';
+import { parseConfig } from './kit/parse-config';
 import type { CrashHook } from './kit/crash-points';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './kit/determinism';
 import type { RetryPolicy } from './kit/retry-policy';
@@ -38,17 +39,9 @@ export const shopSeedSchema = z.strictObject({
     .optional(),
 });
 
-/** Parses a seed from JSON data; throws naming the bad field. */
+/** Parses a seed from JSON data; throws `invalid-config` naming the bad field. */
 export function parseShopSeed(data: unknown, source = 'seed'): ShopSeed {
-  const parsed = shopSeedSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `${source}: invalid at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown problem'}`,
-    );
-  }
-  // Drop keys zod left undefined (exactOptionalPropertyTypes).
-  return JSON.parse(JSON.stringify(parsed.data)) as ShopSeed;
+  return parseConfig<ShopSeed>(shopSeedSchema, data, source);
 }
 
 /** Options of `createShopProcessors`. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Money } from '../events/common';
 import { collection } from '../kit/collection';
+import { parseConfig } from '../kit/parse-config';
 import type { Store } from '../kit/store';
 
 /** When the simulated gateway declines a charge. Every given field must match; none given matches all. */
@@ -39,18 +40,9 @@ export const gatewayRulesSchema = z.strictObject({
   refundFailures: z.array(z.strictObject({ ...amountBounds, reason: z.string().min(1) })).optional(),
 });
 
-/** Parses gateway rules from JSON data; throws naming the bad field. */
+/** Parses gateway rules from JSON data; throws `invalid-config` naming the bad field. */
 export function parseGatewayRules(data: unknown, source = 'gateway rules'): GatewayRules {
-  const parsed = gatewayRulesSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `${source}: invalid at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown problem'}`,
-    );
-  }
-  const rules = parsed.data;
-  // Drop keys zod left undefined (exactOptionalPropertyTypes).
-  return JSON.parse(JSON.stringify(rules)) as GatewayRules;
+  return parseConfig<GatewayRules>(gatewayRulesSchema, data, source);
 }
 
 /** A charge attempt as the gateway recorded it, under its idempotency key. */

@@ -181,7 +181,16 @@ describe('gateway rules as data', () => {
     expect(() => parseGatewayRules({ declines: [{ reason: 'stolen' }] }, 'rules.json')).toThrow(
       /rules\.json: invalid at "declines\.0\.reason"/,
     );
-    expect(() => parseGatewayRules({ refundFailure: [] })).toThrow(/invalid/);
+    let error: unknown;
+    try {
+      parseGatewayRules({ refundFailure: [] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({
+      code: 'invalid-config',
+      message: expect.stringMatching(/invalid/) as unknown,
+    });
   });
 });
 
