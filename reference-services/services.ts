@@ -10,6 +10,7 @@ import { shippingService } from './shipping/handlers';
 import { consumedEventTypes, type ServiceDefinition } from './kit/service-definition';
 import type { Store } from './kit/store';
 import { MemoryStore } from './kit/memory-store';
+import { ServiceError } from './kit/errors';
 
 /** The five services of the reference shop. */
 export type ServiceName = 'orders' | 'payments' | 'inventory' | 'shipping' | 'notifications';
@@ -26,7 +27,8 @@ export const serviceNames: readonly ServiceName[] = [
 /** Parses a service name; throws naming the known ones. */
 export function parseServiceName(name: string): ServiceName {
   const found = serviceNames.find((known) => known === name);
-  if (!found) throw new Error(`Unknown service "${name}". Known: ${serviceNames.join(', ')}`);
+  if (!found)
+    throw new ServiceError('invalid-config', `Unknown service "${name}". Known: ${serviceNames.join(', ')}`);
   return found;
 }
 

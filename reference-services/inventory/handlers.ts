@@ -1,6 +1,7 @@
 import type { Store } from '../kit/store';
 import type { ServiceDefinition } from '../kit/service-definition';
 import { reservations, stock } from './state';
+import { ServiceError } from '../kit/errors';
 
 /**
  * The inventory service: reserves every item of a paid order or none. Stock rows are locked in SKU order (no
@@ -62,7 +63,10 @@ export async function seedStock(store: Store, levels: Readonly<Record<string, nu
     for (const sku of Object.keys(levels).sort()) {
       const available = levels[sku] ?? 0;
       if (!Number.isInteger(available) || available < 0) {
-        throw new Error(`seedStock: stock of ${sku} must be a non-negative integer, got ${available}`);
+        throw new ServiceError(
+          'invalid-config',
+          `seedStock: stock of ${sku} must be a non-negative integer, got ${available}`,
+        );
       }
       const existing = await tx.get(stock, sku, { forUpdate: true });
       await tx.put(stock, sku, { sku, available, reserved: existing?.reserved ?? 0 });

@@ -1,3 +1,5 @@
+import { ServiceError } from './errors';
+
 /**
  * Known bugs the reference services can be switched into, off by default. They exist so the fuzzer and the
  * live-broker tests can prove they find real at-least-once mistakes.
@@ -18,6 +20,6 @@ export const knownBugs: readonly KnownBug[] = [
 /** Parses a bug name; throws naming the known ones. */
 export function parseKnownBug(name: string): KnownBug {
   const bug = knownBugs.find((known) => known === name);
-  if (!bug) throw new Error(`Unknown bug "${name}". Known: ${knownBugs.join(', ')}`);
+  if (!bug) throw new ServiceError('invalid-config', `Unknown bug "${name}". Known: ${knownBugs.join(', ')}`);
   return bug;
 }

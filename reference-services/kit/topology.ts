@@ -1,5 +1,6 @@
 import { deadLetterQueueName } from '../../harness/transport/dead-letter';
 import type { Topology } from '../../harness/transport/transport';
+import { ServiceError } from './errors';
 
 /** The broker names of one namespace: derived, so parallel tests never share an exchange or a queue. */
 export interface TopologyNames {
@@ -17,7 +18,10 @@ const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Names for `namespace` (lower case letters, digits, `_`, `-`; at most 63). */
 export function topologyNames(namespace: string): TopologyNames {
   if (!NAMESPACE.test(namespace)) {
-    throw new Error(`namespace "${namespace}" must match ${NAMESPACE.source} (it names queues and a schema)`);
+    throw new ServiceError(
+      'invalid-config',
+      `namespace "${namespace}" must match ${NAMESPACE.source} (it names queues and a schema)`,
+    );
   }
   const prefix = `troupe.${namespace}`;
   return {

@@ -1,3 +1,7 @@
+import { parseKnownBug } from '../../../reference-services/kit/bugs';
+import { ServiceError } from '../../../reference-services/kit/errors';
+import { topologyNames } from '../../../reference-services/kit/topology';
+import { parseServiceName } from '../../../reference-services/services';
 import { readShopState } from '../../../reference-services/shop-state';
 import { customers, drain, items, memoryShop, types } from './shop-fixture';
 
@@ -211,5 +215,25 @@ describe('seed as data', () => {
     expect(() => parseShopSeed({ customers: [{ customerId: 'c', tier: 'gold', email: 'x@y.z' }] })).toThrow(
       /customers\.0\.tier/,
     );
+  });
+});
+
+describe('bad configuration names', () => {
+  it.each([
+    ['a bug', () => parseKnownBug('no-such-bug'), /Unknown bug "no-such-bug"/],
+    ['a service', () => parseServiceName('billing'), /Unknown service "billing"/],
+    ['a namespace', () => topologyNames('Shop Name'), /namespace "Shop Name" must match/],
+  ])('%s: ServiceError invalid-config naming it', (_what, parse, message) => {
+    let error: unknown;
+    try {
+      parse();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({
+      code: 'invalid-config',
+      message: expect.stringMatching(message) as unknown,
+    });
   });
 });
