@@ -194,14 +194,20 @@ export class FaultInjector {
   }
 
   private eventTypeOf(message: OutgoingMessage): { type?: string; id?: string } {
-    const identity = this.adapter.read({
-      body: message.body,
-      routingKey: message.routingKey,
-      headers: message.headers ?? {},
-      messageId: message.messageId,
-      correlationId: message.correlationId,
-      type: message.type,
-    });
+    let identity: ReturnType<EnvelopeAdapter['read']>;
+    try {
+      identity = this.adapter.read({
+        body: message.body,
+        routingKey: message.routingKey,
+        headers: message.headers ?? {},
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        type: message.type,
+      });
+    } catch {
+      // A message the adapter cannot read gets no fault; it must not fail the service's publish or handler.
+      identity = undefined;
+    }
     return { ...(identity ? { type: identity.eventType, id: identity.eventId } : {}) };
   }
 

@@ -136,6 +136,20 @@ describe('FaultInjector (in-memory transport)', () => {
     await transport.close();
   });
 
+  it('a message the adapter throws on passes through untouched', async () => {
+    const { transport, handled, until } = await setUp([{ duplicate: { event: 'First', copies: 1 } }], {
+      adapter: {
+        read: () => {
+          throw new SyntaxError('not for this adapter');
+        },
+      },
+    });
+    await transport.publish(exchange, message('First', 'a'));
+    await until(1);
+    expect(handled).toEqual([{ type: 'First', redelivered: false }]);
+    await transport.close();
+  });
+
   it('a failing restart is reported by settled(), not raised as an unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => {
