@@ -4,6 +4,7 @@ import type {
 } from '../../../harness/contracts/pact/message-provider-target';
 import type { StateHandler } from '../../../harness/contracts/pact/verify-message-provider';
 import { shopCatalog } from '../../../reference-services/events/catalog';
+import { exampleShippingAddress } from '../../../reference-services/events/common';
 import { manualClock, seededIds } from '../../../reference-services/kit/determinism';
 import { MemoryStore } from '../../../reference-services/kit/memory-store';
 import type { NewOutboxRecord, OutboxRecord, Store } from '../../../reference-services/kit/store';
@@ -95,14 +96,7 @@ async function runShopUntil(
     await shop.placeOrder({
       customerId,
       items: [{ sku, quantity: 2, unitPrice: { amountMinor: 1250, currency: 'EUR' } }],
-      shippingAddress: {
-        name: 'Ada Lovelace',
-        line1: '12 St James Square',
-        line2: null,
-        city: 'London',
-        postalCode: 'SW1Y 4JH',
-        country: 'GB',
-      },
+      shippingAddress: exampleShippingAddress,
       fraudScore: 0.05,
     });
     // Deliver each outbox row to its consumers' real processors, in order, until the wanted row appears.
