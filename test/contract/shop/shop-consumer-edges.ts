@@ -70,15 +70,12 @@ function expectEmitted(outcome: ProcessOutcome, expected: readonly ShopEventType
   }
 }
 
-/** The consumer only records the new status: it emits nothing. */
-async function expectStatusOnly(
-  outcome: ProcessOutcome,
-  shop: ShopProcessors,
-  message: ShopEvent,
-  status: string,
-): Promise<void> {
-  expectEmitted(outcome, []);
-  await expectOrderStatus(shop, message, status);
+/** What orders' real handler must do: emit exactly `emitted` and leave the order in `status`. */
+function ordersOutcome(emitted: readonly ShopEventType[], status: string): ConsumerEdge['check'] {
+  return async (outcome, shop, message) => {
+    expectEmitted(outcome, emitted);
+    await expectOrderStatus(shop, message, status);
+  };
 }
 
 async function expectOrderStatus(shop: ShopProcessors, message: ShopEvent, status: string): Promise<void> {
@@ -116,7 +113,7 @@ export const shopConsumerEdges: readonly ConsumerEdge[] = [
     what: 'an order was paid',
     states: [],
     arrange: orderExists,
-    check: (outcome, shop, message) => expectStatusOnly(outcome, shop, message, 'paid'),
+    check: ordersOutcome([], 'paid'),
   },
   {
     consumer: 'orders',
@@ -125,10 +122,7 @@ export const shopConsumerEdges: readonly ConsumerEdge[] = [
     what: 'the payment was declined',
     states: [state(shopStates.cardIsDeclined)],
     arrange: orderExists,
-    check: async (outcome, shop, message) => {
-      expectEmitted(outcome, ['OrderCancelled']);
-      await expectOrderStatus(shop, message, 'cancelled');
-    },
+    check: ordersOutcome(['OrderCancelled'], 'cancelled'),
   },
   {
     consumer: 'orders',
@@ -146,10 +140,7 @@ export const shopConsumerEdges: readonly ConsumerEdge[] = [
     what: 'the refund was refused',
     states: [state(shopStates.stockIsInsufficient), state(shopStates.refundsAreRefused)],
     arrange: orderExists,
-    check: async (outcome, shop, message) => {
-      expectEmitted(outcome, ['OrderNeedsAttention']);
-      await expectOrderStatus(shop, message, 'needs_attention');
-    },
+    check: ordersOutcome(['OrderNeedsAttention'], 'needs_attention'),
   },
   {
     consumer: 'payments',
@@ -166,7 +157,7 @@ export const shopConsumerEdges: readonly ConsumerEdge[] = [
     what: 'the items were reserved',
     states: [],
     arrange: orderExists,
-    check: (outcome, shop, message) => expectStatusOnly(outcome, shop, message, 'reserved'),
+    check: ordersOutcome([], 'reserved'),
   },
   {
     consumer: 'shipping',
@@ -202,7 +193,7 @@ export const shopConsumerEdges: readonly ConsumerEdge[] = [
     what: 'the order ships',
     states: [],
     arrange: orderExists,
-    check: (outcome, shop, message) => expectStatusOnly(outcome, shop, message, 'shipped'),
+    check: ordersOutcome([], 'shipped'),
   },
   {
     consumer: 'notifications',
