@@ -305,6 +305,14 @@ export class AmqpTransport implements Transport {
       consumer.once('error', onFirstError);
       consumer.start();
     });
+    if (this.closing) {
+      // close() has already closed the consumers it knew of; this one's channel would keep it waiting forever.
+      await consumer.close();
+      throw new AmqpTransportError(
+        'closed',
+        `consume(${JSON.stringify(queue)}) was still starting when ${this.connectionName} was closed`,
+      );
+    }
     this.consumers.add(active);
     return { close: () => this.stopConsumer(active) };
   }

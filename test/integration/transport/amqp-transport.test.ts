@@ -141,6 +141,19 @@ describe('AmqpTransport specifics', () => {
     await t.close();
   });
 
+  it('close() while consume() is starting ends both: the consumer is closed, not left holding the connection', async () => {
+    const t = await open();
+    const consuming = t
+      .consume(work, () => Promise.resolve('ack'))
+      .then(
+        () => 'consuming',
+        (error: unknown) => error,
+      );
+    await t.close(); // hung forever when the consumer became ready after close() had listed its consumers
+    expect(await consuming).toMatchObject({ code: 'closed' });
+    expect(t.state).toBe('closed');
+  }, 15_000);
+
   it('leaves a message published after close() queued for the next consumer (the old handler is gone)', async () => {
     const t = await open();
     const seenByOld: string[] = [];
