@@ -60,7 +60,13 @@ export class EventCatalog<const D extends readonly EventDefinition[]> {
   decode(raw: Uint8Array | string | object): DecodeResult<EventOf<D>> {
     let value: unknown = raw;
     if (typeof raw === 'string' || raw instanceof Uint8Array) {
-      const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+      let text: string;
+      try {
+        text = typeof raw === 'string' ? raw : strictUtf8.decode(raw);
+      } catch {
+        // JSON is UTF-8: replacing bad bytes with U+FFFD would accept (and store) a corrupted message.
+        return fail({ code: 'invalid-json', message: 'Message body is not valid UTF-8' });
+      }
       try {
         value = JSON.parse(text);
       } catch (error) {
@@ -144,6 +150,8 @@ export class EventCatalog<const D extends readonly EventDefinition[]> {
     } as Extract<EventOf<D>, { eventType: T }>;
   }
 }
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function fail(error: DecodeError): { ok: false; error: DecodeError } {
   return { ok: false, error };

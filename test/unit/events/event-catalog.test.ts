@@ -34,6 +34,15 @@ describe('EventCatalog.create', () => {
 });
 
 describe('EventCatalog.decode', () => {
+  it('refuses a body that is not valid UTF-8 instead of accepting replacement characters', () => {
+    const bytes = Buffer.from(JSON.stringify(placed()));
+    bytes[bytes.indexOf('Lovelace')] = 0xff; // inside a string: JSON.parse alone would accept it
+    expect(shopCatalog.decode(bytes)).toEqual({
+      ok: false,
+      error: { code: 'invalid-json', message: 'Message body is not valid UTF-8' },
+    });
+  });
+
   it('round-trips an event through its JSON bytes', () => {
     const event = placed();
     const result = shopCatalog.decode(Buffer.from(JSON.stringify(event)));
