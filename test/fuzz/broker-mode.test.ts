@@ -62,6 +62,35 @@ describe('live-broker fuzzing of the reference services', () => {
     expect(buggy.violations.map((v) => v.name)).toContain('at most one TaskCharged per task');
   });
 
+  it('never runs a connection cut while the broker is restarting (faults are serialized)', async () => {
+    // A fake rabbitmqctl: the restart is simulated (nothing real is stopped), cuts list no connection.
+    let down = false;
+    const calls: string[] = [];
+    const run = async (_command: string, args: readonly string[]): Promise<string> => {
+      const verb = args.find((a) => !a.startsWith('-')) ?? '';
+      calls.push(verb);
+      if (verb === 'list_connections' && down) throw new Error('rabbit app not running');
+      if (verb === 'stop_app') down = true;
+      if (verb === 'start_app') {
+        await new Promise((resolve) => setImmediate(resolve));
+        down = false;
+      }
+      return '';
+    };
+    const report = await fuzzBroker(shopBrokerTarget(), {
+      flows: 12,
+      seed: 4713,
+      cuts: 3,
+      restartBroker: true,
+      concurrency: 6,
+      quietMs: 200,
+      rabbitmqctl: { command: 'fake-rabbitmqctl', run },
+    });
+    expect(calls.filter((c) => c !== 'list_connections')).toEqual(['stop_app', 'start_app', 'await_startup']);
+    expect(calls.filter((c) => c === 'list_connections')).toHaveLength(3);
+    expect(report).toMatchObject({ cuts: 3, restarts: 1, ok: true });
+  });
+
   it('leaves no connection of its own behind', async () => {
     // The broker may list a connection for a moment after its close-ok: wait for the condition, with a deadline.
     const own = async (): Promise<string[]> =>

@@ -149,23 +149,35 @@ export async function fuzzBroker(
     const restartAt = options.restartBroker ? Math.floor(total * 0.6) : -1;
     const concurrency = Math.max(1, options.concurrency ?? 20);
     let next = 0;
+    // Faults run one at a time, in flow order: a cut must never run while the broker is down for a restart.
+    let faultChain: Promise<void> = Promise.resolve();
+    const fault = (name: string, action: () => Promise<void>): Promise<void> => {
+      const run = faultChain.then(action).catch((error: unknown) => {
+        say(
+          `${name} failed (the session goes on): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        );
+      });
+      faultChain = run;
+      return run;
+    };
     const worker = async (): Promise<void> => {
       while (next < total && !options.signal?.aborted) {
         const index = next++;
         if (cutAt.has(index) && system.connectionPrefix) {
-          const closed = await closeOwnConnections(
-            { prefix: system.connectionPrefix },
-            'troupe fuzz: cut',
-            options.rabbitmqctl,
-          );
-          cuts++;
-          say(`cut ${closed} service connection(s) at flow ${index}`);
+          const prefix = system.connectionPrefix;
+          await fault(`cut at flow ${index}`, async () => {
+            const closed = await closeOwnConnections({ prefix }, 'troupe fuzz: cut', options.rabbitmqctl);
+            cuts++;
+            say(`cut ${closed} service connection(s) at flow ${index}`);
+          });
         }
         if (index === restartAt) {
-          say(`restarting the broker at flow ${index} (rabbitmqctl stop_app / start_app)`);
-          await restartBroker(options.rabbitmqctl);
-          restarts++;
-          say('broker back');
+          await fault(`broker restart at flow ${index}`, async () => {
+            say(`restarting the broker at flow ${index} (rabbitmqctl stop_app / start_app)`);
+            await restartBroker(options.rabbitmqctl);
+            restarts++;
+            say('broker back');
+          });
         }
         if (options.flowsPerSecond !== undefined) {
           const due = started + (index * 1000) / options.flowsPerSecond;
@@ -177,6 +189,7 @@ export async function fuzzBroker(
       }
     };
     await Promise.all(Array.from({ length: concurrency }, () => worker()));
+    await faultChain;
 
     say(`all ${total} flows started; waiting for every flow to end`);
     const timeoutMs = options.timeoutMs ?? 120_000;
@@ -255,8 +268,19 @@ async function restartBroker(options: RabbitmqctlOptions = {}): Promise<void> {
   const command = options.command ?? process.env['RABBITMQCTL'] ?? 'rabbitmqctl';
   const run = options.run ?? execRabbitmqctl;
   await run(command, ['-q', 'stop_app']);
-  await run(command, ['-q', 'start_app']);
-  await run(command, ['-q', 'await_startup']);
+  // The broker must come back whatever happens: everyone on this machine shares it.
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      await run(command, ['-q', 'start_app']);
+      await run(command, ['-q', 'await_startup']);
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
+  throw lastError;
 }
 
 /** Deletes the session's own queues (tap, chaos) through a short-lived named admin connection. */
