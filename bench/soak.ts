@@ -13,6 +13,8 @@ const flows = Number(process.env['SOAK_ORDERS'] ?? 1000);
 const seed = Number(process.env['SOAK_SEED'] ?? 20261126);
 const restart = process.env['SOAK_RESTART'] !== '0';
 
+let lastProgress = '';
+
 async function main(): Promise<void> {
   console.log(
     `soak: ${flows} orders, seed ${seed}, 10% duplicates, 3 connection cuts, ${restart ? '1 broker restart' : 'no broker restart'}`,
@@ -27,8 +29,9 @@ async function main(): Promise<void> {
     timeoutMs: 300_000,
     quietMs: 1_500,
     onProgress: ({ started, ended, total }) => {
-      if (ended % 100 === 0 || started % 100 === 0)
-        process.stderr.write(`\rstarted ${started}/${total}, ended ${ended}   `);
+      const line = `started ${Math.floor(started / 100) * 100}/${total}, ended ${Math.floor(ended / 100) * 100}`;
+      if (line !== lastProgress) process.stderr.write(`\r${line}   `);
+      lastProgress = line;
     },
     log: (line) => console.log(`\n[soak] ${line}`),
   });
