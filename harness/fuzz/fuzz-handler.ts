@@ -16,8 +16,8 @@ export interface FuzzHandlerOptions<S, E> {
   /** The events a producer sends; each is delivered at least once. */
   readonly events: readonly E[];
   /**
-   * Must hold after any schedule: return nothing/true, or false/a message, or throw (e.g. `expect(...)`).
-   * Use it for order-independent facts ("balance = sum of distinct deposits", "never negative").
+   * Must hold after any schedule: return nothing/true, or false/a message, or throw (e.g. `expect(...)`); may be
+   * async (awaited). Use it for order-independent facts ("balance = sum of distinct deposits", "never negative").
    */
   readonly invariant?: (state: S, events: readonly E[]) => unknown;
   /**
@@ -155,7 +155,8 @@ async function check<S, E>(
   if (options.invariant) {
     let verdict: unknown;
     try {
-      verdict = options.invariant(state, options.events);
+      // Awaited: an async invariant's rejection must fail the schedule, not float away unhandled.
+      verdict = await options.invariant(state, options.events);
     } catch (error) {
       return `invariant failed: ${error instanceof Error ? error.message : String(error)}`;
     }

@@ -82,4 +82,19 @@ describe('fuzzHandler (Jest helper)', () => {
       }),
     ).rejects.toBeInstanceOf(HandlerFuzzError);
   });
+
+  it('awaits an async invariant: its rejection fails the schedule instead of going unhandled', async () => {
+    const failure = await fuzzHandler({
+      setup: () => ledger({ dedupe: true, allowOverdraft: true }),
+      events,
+      invariant: async ({ lowest }) => {
+        await Promise.resolve();
+        if (lowest < 0) throw new Error(`balance went down to ${lowest}`);
+      },
+      idempotent: false,
+      seed,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(HandlerFuzzError);
+    expect((failure as HandlerFuzzError).message).toMatch(/invariant failed: balance went down to -\d+/);
+  });
 });
