@@ -6,7 +6,7 @@ import {
 } from '../transport/memory/in-memory-transport';
 import { deterministicIds, virtualClock } from './_internals/determinism';
 import { describeFault, type Fault, type Schedule } from './schedule';
-import type { SimEnv, SimTarget } from './sim-target';
+import type { SimEnv, SimSystem, SimTarget } from './sim-target';
 
 /** One line of a simulated run's timeline. */
 export type TimelineEntry =
@@ -122,86 +122,90 @@ export async function simulate<W>(
       return true;
     },
   };
-  const system = await target.start(env, workload);
-  const delivered = new Set<number>();
-  const consumed = new Map<string, boolean>();
-  const hasConsumer = (queue: string): boolean => {
-    let known = consumed.get(queue);
-    if (known === undefined) {
-      known = transport.hasConsumer(queue);
-      consumed.set(queue, known);
-    }
-    return known;
-  };
-
-  let quiesced = true;
-  for (;;) {
-    let bestId = -1;
-    let bestPriority = 0;
-    transport.scanPending((id, queue) => {
-      if (!hasConsumer(queue)) return;
-      const priority = arrivals.get(id)?.priority ?? 0;
-      if (bestId < 0 || priority < bestPriority || (priority === bestPriority && id < bestId)) {
-        bestId = id;
-        bestPriority = priority;
+  // Stopped and closed on every path: a target whose handler, state() or start fails must not leak its system.
+  let system: SimSystem | undefined;
+  try {
+    system = await target.start(env, workload);
+    const delivered = new Set<number>();
+    const consumed = new Map<string, boolean>();
+    const hasConsumer = (queue: string): boolean => {
+      let known = consumed.get(queue);
+      if (known === undefined) {
+        known = transport.hasConsumer(queue);
+        consumed.set(queue, known);
       }
-    });
-    if (bestId < 0) break;
-    const best = { id: bestId };
-    if (step >= maxSteps) {
-      quiesced = false;
-      break;
-    }
-    step++;
-    clock.advance(1);
-    const arrival = arrivals.get(best.id);
-    let fault: Fault | undefined;
-    let ack: 'settle' | 'lose' = 'settle';
-    if (arrival && !arrival.copy && !delivered.has(best.id)) {
-      for (const candidate of faults.get(`${arrival.queue}#${arrival.nth}`) ?? []) {
-        if (candidate.kind === 'redeliver') {
-          ack = 'lose';
-          fault = candidate;
-        } else if (candidate.kind === 'crash') {
-          armed = candidate.point;
-          fault = candidate;
+      return known;
+    };
+
+    let quiesced = true;
+    for (;;) {
+      let bestId = -1;
+      let bestPriority = 0;
+      transport.scanPending((id, queue) => {
+        if (!hasConsumer(queue)) return;
+        const priority = arrivals.get(id)?.priority ?? 0;
+        if (bestId < 0 || priority < bestPriority || (priority === bestPriority && id < bestId)) {
+          bestId = id;
+          bestPriority = priority;
+        }
+      });
+      if (bestId < 0) break;
+      if (step >= maxSteps) {
+        quiesced = false;
+        break;
+      }
+      step++;
+      clock.advance(1);
+      const arrival = arrivals.get(bestId);
+      let fault: Fault | undefined;
+      let ack: 'settle' | 'lose' = 'settle';
+      if (arrival && !arrival.copy && !delivered.has(bestId)) {
+        for (const candidate of faults.get(`${arrival.queue}#${arrival.nth}`) ?? []) {
+          if (candidate.kind === 'redeliver') {
+            ack = 'lose';
+            fault = candidate;
+          } else if (candidate.kind === 'crash') {
+            armed = candidate.point;
+            fault = candidate;
+          }
         }
       }
+      delivered.add(bestId);
+      let pendingView: { eventType: string; key: string | undefined; redelivered: boolean } | undefined;
+      if (record) {
+        const message = transport.pending().find((m) => m.id === bestId);
+        const identity = message ? target.adapter.read(message) : undefined;
+        pendingView = {
+          eventType: identity?.eventType ?? message?.type ?? message?.routingKey ?? '?',
+          key: identity?.businessKey,
+          redelivered: message?.redelivered ?? false,
+        };
+        emittedThisStep = [];
+      }
+      const result = await transport.deliver(bestId, { ack });
+      armed = undefined;
+      if (record && arrival && pendingView) {
+        timeline.push({
+          kind: 'deliver',
+          step,
+          queue: arrival.queue,
+          nth: arrival.nth,
+          copy: arrival.copy,
+          redelivered: pendingView.redelivered,
+          eventType: pendingView.eventType,
+          key: pendingView.key,
+          ...(fault ? { fault: describeFault(fault) } : {}),
+          settled: result.settled,
+          emitted: emittedThisStep,
+        });
+      }
     }
-    delivered.add(best.id);
-    let pendingView: { eventType: string; key: string | undefined; redelivered: boolean } | undefined;
-    if (record) {
-      const message = transport.pending().find((m) => m.id === best.id);
-      const identity = message ? target.adapter.read(message) : undefined;
-      pendingView = {
-        eventType: identity?.eventType ?? message?.type ?? message?.routingKey ?? '?',
-        key: identity?.businessKey,
-        redelivered: message?.redelivered ?? false,
-      };
-      emittedThisStep = [];
-    }
-    const result = await transport.deliver(best.id, { ack });
-    armed = undefined;
-    if (record && arrival && pendingView) {
-      timeline.push({
-        kind: 'deliver',
-        step,
-        queue: arrival.queue,
-        nth: arrival.nth,
-        copy: arrival.copy,
-        redelivered: pendingView.redelivered,
-        eventType: pendingView.eventType,
-        key: pendingView.key,
-        ...(fault ? { fault: describeFault(fault) } : {}),
-        settled: result.settled,
-        emitted: emittedThisStep,
-      });
-    }
+    const state: unknown = await Promise.resolve(system.state());
+    return { events, state, quiesced, steps: step, deadLettered, timeline };
+  } finally {
+    await system?.stop?.();
+    await transport.close();
   }
-  const state: unknown = await Promise.resolve(system.state());
-  await system.stop?.();
-  await transport.close();
-  return { events, state, quiesced, steps: step, deadLettered, timeline };
 }
 
 function indexFaults(faults: readonly Fault[]): Map<string, Fault[]> {

@@ -2,7 +2,7 @@ import { fuzzSimulation, parseReplayToken } from '../../harness/fuzz/fuzz-simula
 import { formatFuzzReport } from '../../harness/fuzz/report';
 import { simulate } from '../../harness/fuzz/simulate';
 import { checkSchedule } from '../../harness/fuzz/check-schedule';
-import type { SimTarget } from '../../harness/fuzz/sim-target';
+import type { SimEnv, SimTarget } from '../../harness/fuzz/sim-target';
 import { toyBillingTarget, type ToyWorkload } from './fixtures/toy-billing';
 
 const seed = 20261126;
@@ -77,6 +77,37 @@ describe('simulation engine on a toy choreography Troupe did not write', () => {
     expect(violations).toContainEqual(
       expect.objectContaining({ property: 'convergence', name: 'quiescence' }),
     );
+  });
+
+  it('stops the system and closes the transport when the run fails', async () => {
+    const base = toyBillingTarget();
+    const stopped: string[] = [];
+    let transport: SimEnv['transport'] | undefined;
+    const failing: SimTarget<ToyWorkload> = {
+      ...base,
+      start: async (env, workload) => {
+        transport = env.transport;
+        const system = await base.start(env, workload);
+        return {
+          state: () => {
+            throw new Error('state unreadable');
+          },
+          stop: async () => {
+            await system.stop?.();
+            stopped.push(env.transport.pendingCount() === 0 ? 'drained' : 'pending');
+          },
+        };
+      },
+    };
+    await expect(simulate(failing, { balance: 5, costs: [1] }, { faults: [] })).rejects.toThrow(
+      'state unreadable',
+    );
+    expect(stopped).toEqual(['drained']);
+    await expect(
+      transport?.publish('toy', { routingKey: 'k', body: new Uint8Array() }),
+    ).rejects.toMatchObject({
+      code: 'transport-closed',
+    });
   });
 
   it('rejects a malformed replay token with a coded error', () => {
