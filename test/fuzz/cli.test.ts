@@ -84,4 +84,14 @@ describe('troupe fuzz (CLI)', () => {
       out: expect.stringMatching(/missing: name, workload/) as unknown,
     });
   });
+
+  it('a broker-mode usage error leaves no signal listener behind', async () => {
+    const listeners = (): number[] => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const before = listeners();
+    expect(await troupeFuzz('--mode', 'broker', '--cuts', 'some')).toMatchObject({
+      code: 2,
+      out: expect.stringMatching(/--cuts must be an integer/) as unknown,
+    });
+    expect(listeners()).toEqual(before);
+  });
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { fuzzBroker, formatBrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
+import { fuzzBroker, formatBrokerFuzzReport, type BrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../fuzz/broker/broker-target';
 import { fuzzSimulation, parseReplayToken } from '../../fuzz/fuzz-simulation';
 import { formatFuzzReport } from '../../fuzz/report';
@@ -105,24 +105,30 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     abort.abort();
   };
+  const cuts = integer('--cuts', options.cuts);
+  const flowsPerSecond =
+    options.flowsPerSecond !== undefined ? positive('--flows-per-second', options.flowsPerSecond) : undefined;
   process.on('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const report = await fuzzBroker(target, {
-    signal: abort.signal,
-    flows,
-    ...(seed !== undefined ? { seed } : {}),
-    chaos: { duplicateRate: rate },
-    cuts: integer('--cuts', options.cuts),
-    restartBroker: options.restartBroker ?? false,
-    ...(options.flowsPerSecond !== undefined
-      ? { flowsPerSecond: positive('--flows-per-second', options.flowsPerSecond) }
-      : {}),
-    onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
-    log: (line) => process.stderr.write(`\n${line}\n`),
-  });
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
-  bar.finish();
+  let report: BrokerFuzzReport;
+  try {
+    report = await fuzzBroker(target, {
+      signal: abort.signal,
+      flows,
+      ...(seed !== undefined ? { seed } : {}),
+      chaos: { duplicateRate: rate },
+      cuts,
+      restartBroker: options.restartBroker ?? false,
+      ...(flowsPerSecond !== undefined ? { flowsPerSecond } : {}),
+      onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
+      log: (line) => process.stderr.write(`\n${line}\n`),
+    });
+  } finally {
+    // Also when the session fails: a leftover SIGINT listener would swallow the user's next Ctrl-C.
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    bar.finish();
+  }
   console.log(options.json ? JSON.stringify(report, null, 2) : formatBrokerFuzzReport(report));
   return report.ok && !abort.signal.aborted ? 0 : 1;
 }
