@@ -1,5 +1,6 @@
 import { shopBrokerTarget } from '../../harness/cli/commands/fuzz/shop-broker-target';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../harness/fuzz/broker/fuzz-broker';
+import type { BrokerTarget } from '../../harness/fuzz/broker/broker-target';
 import { listConnections } from '../../harness/transport/amqp/rabbitmqctl';
 import { toyBrokerTarget } from './fixtures/toy-broker-target';
 
@@ -89,6 +90,30 @@ describe('live-broker fuzzing of the reference services', () => {
     expect(calls.filter((c) => c !== 'list_connections')).toEqual(['stop_app', 'start_app', 'await_startup']);
     expect(calls.filter((c) => c === 'list_connections')).toHaveLength(3);
     expect(report).toMatchObject({ cuts: 3, restarts: 1, ok: true });
+  });
+
+  it('a flow that fails to start ends the session: no further flow is started, the error surfaces', async () => {
+    const base = toyBrokerTarget();
+    const calls: number[] = [];
+    const failing: BrokerTarget = {
+      ...base,
+      start: async (context) => {
+        const system = await base.start(context);
+        return {
+          exchange: system.exchange,
+          startFlow: (index) => {
+            calls.push(index);
+            return index === 2 ? Promise.reject(new Error('driver down')) : system.startFlow(index);
+          },
+          stop: () => system.stop(),
+        };
+      },
+    };
+    await expect(fuzzBroker(failing, { flows: 40, seed: 79, concurrency: 4, cuts: 0 })).rejects.toThrow(
+      'driver down',
+    );
+    // Each worker finishes the flow it was starting; none takes another one.
+    expect(calls.length).toBeLessThanOrEqual(2 + 4);
   });
 
   it('leaves no connection of its own behind', async () => {

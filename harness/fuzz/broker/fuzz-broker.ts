@@ -161,6 +161,14 @@ export async function fuzzBroker(
       return run;
     };
     const worker = async (): Promise<void> => {
+      try {
+        await startFlows();
+      } catch (error) {
+        next = total; // the other workers start no further flow on a system about to be stopped
+        throw error;
+      }
+    };
+    const startFlows = async (): Promise<void> => {
       while (next < total && !options.signal?.aborted) {
         const index = next++;
         if (cutAt.has(index) && system.connectionPrefix) {
@@ -188,8 +196,11 @@ export async function fuzzBroker(
         report();
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+    // allSettled: the system is stopped (finally) only once no worker is still inside startFlow.
+    const workers = await Promise.allSettled(Array.from({ length: concurrency }, () => worker()));
     await faultChain;
+    const failed = workers.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
 
     say(`all ${total} flows started; waiting for every flow to end`);
     const timeoutMs = options.timeoutMs ?? 120_000;
