@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { troupeEnvelopeAdapter } from '../../../events/envelope-adapter';
 import type { SimEnv, SimSystem, SimTarget } from '../../../fuzz/sim-target';
 import type { DeliveryOutcome } from '../../../transport/transport';
+import { exampleShippingAddress } from '../../../../reference-services/events/common';
 import type { KnownBug } from '../../../../reference-services/kit/bugs';
 import { crashPoints, SimulatedCrash } from '../../../../reference-services/kit/crash-points';
 import { MemoryStore } from '../../../../reference-services/kit/memory-store';
@@ -41,15 +42,6 @@ const tiers = ['standard', 'premium', 'standard'] as const;
 export function shopOrderId(index: number): string {
   return `0192f5a0-0000-7000-8000-${(0xa00 + index).toString(16).padStart(12, '0')}`;
 }
-
-const address = {
-  name: 'Ada Lovelace',
-  line1: '12 St James Square',
-  line2: null,
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
-};
 
 /** Options of the shop target. */
 export interface ShopSimTargetOptions {
@@ -135,7 +127,7 @@ async function startShop(env: SimEnv, workload: ShopWorkload, bugs: readonly Kno
       customerId,
       tier: tiers[index] ?? 'standard',
       email: `customer${index + 1}@example.com`,
-      address,
+      address: exampleShippingAddress,
     })),
     stock: Object.fromEntries(shopSkus.map((sku, index) => [sku, workload.stock[index] ?? 0])),
   });
