@@ -1,11 +1,16 @@
 import { shopBrokerTarget } from '../../harness/cli/commands/fuzz/shop-broker-target';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../harness/fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../harness/fuzz/broker/broker-target';
+import { seededRandom } from '../../harness/fuzz/_internals/seeded-random';
+import { DEFAULT_AMQP_URL } from '../../harness/transport/amqp/amqp-transport';
+import { ownConnectionPrefix } from '../../harness/transport/amqp/connection-name';
 import { listConnections } from '../../harness/transport/amqp/rabbitmqctl';
 import { toyBrokerTarget } from './fixtures/toy-broker-target';
 
 // Live RabbitMQ (AMQP_URL or the local broker). Every session uses its own namespace, deletes its queues and
 // exchanges, and cuts only its own services' connection (by name). Seeds are fixed and printed in the report.
+const AMQP_URL = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
+
 describe('live-broker fuzzing of the reference services', () => {
   it('the correct services survive duplicates, delayed and held-back copies and a connection cut', async () => {
     const report = await fuzzBroker(shopBrokerTarget(), {
@@ -114,6 +119,21 @@ describe('live-broker fuzzing of the reference services', () => {
     );
     // Each worker finishes the flow it was starting; none takes another one.
     expect(calls.length).toBeLessThanOrEqual(2 + 4);
+  });
+
+  it('a shop that fails to start closes its connection', async () => {
+    const namespace = 'Not.A-Namespace'; // a valid connection name, an invalid namespace: startShop throws
+    await expect(
+      shopBrokerTarget().start({ url: AMQP_URL, namespace, random: seededRandom(1), flows: 1 }),
+    ).rejects.toMatchObject({ code: 'invalid-config' });
+    const prefix = ownConnectionPrefix(`fuzz-services-${namespace}`);
+    const own = async (): Promise<string[]> =>
+      (await listConnections()).map((c) => c.name ?? '').filter((name) => name.startsWith(prefix));
+    // The broker may list a connection for a moment after its close-ok: a deadline, not a sleep.
+    const deadline = Date.now() + 5_000;
+    let left = await own();
+    while (left.length > 0 && Date.now() < deadline) left = await own();
+    expect(left).toEqual([]);
   });
 
   it('leaves no connection of its own behind', async () => {

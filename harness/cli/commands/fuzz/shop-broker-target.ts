@@ -7,7 +7,7 @@ import type { KnownBug } from '../../../../reference-services/kit/bugs';
 import { MemoryStore } from '../../../../reference-services/kit/memory-store';
 import { topology } from '../../../../reference-services/kit/topology';
 import { routingKeysOf, serviceNames } from '../../../../reference-services/services';
-import { startShop } from '../../../../reference-services/shop';
+import { startShop, type StartedShop } from '../../../../reference-services/shop';
 import { shopEventInvariants, shopStateInvariants, shopTerminalEvents } from './shop-invariants';
 import { shopCustomers, shopSkus } from './shop-sim-target';
 
@@ -51,31 +51,39 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): BrokerT
         acquireTimeoutMs: 60_000,
       });
       await transport.connected();
-      const store = new MemoryStore({ namespace });
-      const [declined, refundRefused] = [shopCustomers[1] as string, shopCustomers[2] as string];
-      const shop = await startShop({
-        transport,
-        store,
-        namespace,
-        bugs,
-        ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
-        gatewayRules: {
-          declines: [{ customerId: declined, minAmountMinor: 4_000, reason: 'declined' }],
-          refundFailures: [{ customerId: refundRefused, reason: 'gateway refused refund' }],
-        },
-        seed: {
-          customers: shopCustomers.map((customerId, index) => ({
-            customerId,
-            tier: index === 1 ? 'premium' : 'standard',
-            email: `customer${index + 1}@example.com`,
-            address,
-          })),
-          stock: Object.fromEntries(
-            shopSkus.map((sku) => [sku, options.stockPerSku ?? Math.ceil(flows * 0.8)]),
-          ),
-        },
-        onError: () => undefined,
-      });
+      // A shop that fails to start (bad config, a failed declare) must not leave its connection or queues behind.
+      let shop: StartedShop;
+      try {
+        const store = new MemoryStore({ namespace });
+        const [declined, refundRefused] = [shopCustomers[1] as string, shopCustomers[2] as string];
+        shop = await startShop({
+          transport,
+          store,
+          namespace,
+          bugs,
+          ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
+          gatewayRules: {
+            declines: [{ customerId: declined, minAmountMinor: 4_000, reason: 'declined' }],
+            refundFailures: [{ customerId: refundRefused, reason: 'gateway refused refund' }],
+          },
+          seed: {
+            customers: shopCustomers.map((customerId, index) => ({
+              customerId,
+              tier: index === 1 ? 'premium' : 'standard',
+              email: `customer${index + 1}@example.com`,
+              address,
+            })),
+            stock: Object.fromEntries(
+              shopSkus.map((sku) => [sku, options.stockPerSku ?? Math.ceil(flows * 0.8)]),
+            ),
+          },
+          onError: () => undefined,
+        });
+      } catch (error) {
+        await transport.close().catch(() => undefined);
+        await deleteTopology(url, namespace).catch(() => undefined);
+        throw error;
+      }
       return {
         exchange: shop.names.exchange,
         connectionPrefix: ownConnectionPrefix(purpose),
