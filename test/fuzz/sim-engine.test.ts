@@ -111,6 +111,13 @@ describe('simulation engine on a toy choreography Troupe did not write', () => {
   });
 
   it('rejects a malformed replay token with a coded error', () => {
-    expect(() => parseReplayToken('nope')).toThrow(/Invalid replay token/);
+    expect(() => parseReplayToken('nope')).toThrow(/Invalid replay token "nope"/);
+    let error: unknown;
+    try {
+      parseReplayToken('42:x');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'invalid-replay-token' });
   });
 });
