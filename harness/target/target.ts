@@ -148,8 +148,56 @@ export interface StartedFlow {
  */
 export interface TargetCapability<Args = unknown, Result = unknown> {
   readonly description: string;
+  /** The step's fields: a `z.strictObject`, so the scenario spec can merge it (and add `as`/`flow`/`count`). */
   readonly schema: z.ZodType<Args>;
-  run(started: StartedTarget, args: Args): Promise<Result>;
+  /** A step that starts a flow (`placeOrder`): the runner generates its key and correlation id (`context.flow`). */
+  readonly startsFlow?: boolean;
+  /** Steps: resolve when done. Probes: resolve with a `ProbeCheck` or a list of them (one per thing read). */
+  run(started: StartedTarget, args: Args, context: CapabilityContext): Promise<Result>;
+}
+
+/** A flow as scenario steps and probes see it. */
+export interface CapabilityFlow {
+  /** Its name in the spec (`order`, `rush#3`). */
+  readonly name: string;
+  readonly key: string;
+  readonly correlationId: string;
+}
+
+/** What a runner tells a step or probe about the run. */
+export interface CapabilityContext {
+  /** The run's namespace (see `TargetContext.namespace`). */
+  readonly namespace: string;
+  /** The flow this step starts or runs in, when it does. */
+  readonly flow?: CapabilityFlow;
+  /** Every flow started so far, by name (probes about one flow take its name). */
+  readonly flows: ReadonlyMap<string, CapabilityFlow>;
+  /** Values a step handed to later steps and probes of the same run , e.g. generated customer ids. */
+  readonly memory: Map<string, unknown>;
+}
+
+/** One verdict of a probe: what it read and whether that was expected. */
+export interface ProbeCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string | undefined;
+}
+
+/** What a target publishes when a scenario step gives an event type and a payload (its own envelope). */
+export interface EncodeEventRequest {
+  readonly eventType: string;
+  readonly payload: unknown;
+  readonly correlationId: string;
+  readonly causationId?: string | undefined;
+  /** The exchange the step named, if any. */
+  readonly exchange?: string | undefined;
+}
+
+/** A message a service dead-lettered, when the target watches its dead-letter queues. */
+export interface TargetDeadLetter {
+  readonly service: string;
+  readonly eventType?: string | undefined;
+  readonly reason?: string | undefined;
 }
 
 /** The system under test, not yet started. */
@@ -165,6 +213,10 @@ export interface Target {
   readonly steps?: Readonly<Record<string, TargetCapability>>;
   /** Extra scenario probes (`then`) by name: read final state. */
   readonly probes?: Readonly<Record<string, TargetCapability>>;
+  /** Event types the system publishes, when known: scenario specs are checked against them. */
+  readonly eventTypes?: readonly string[];
+  /** The payload schema of an event type, when known: scenario `publish` payloads are checked at load time. */
+  payloadSchema?(eventType: string): z.ZodType | undefined;
   /** Starts (or connects to) the system: exchanges checked, services started and ready. */
   start(context: TargetContext): Promise<StartedTarget>;
 }
@@ -202,6 +254,13 @@ export interface StartedTarget extends AsyncDisposable {
   failure(): ServiceExit | undefined;
   /** Final state for state invariants (white-box targets only). */
   state?(): Promise<unknown>;
+  /**
+   * Wraps a payload in the target's envelope (scenario `publish` steps with `event` + `payload`). Without it a
+   * step sends its raw `body`.
+   */
+  encodeEvent?(request: EncodeEventRequest): { readonly exchange: string; readonly message: OutgoingMessage };
+  /** Messages the services dead-lettered so far, when the target watches their dead-letter queues. */
+  deadLetters?(): readonly TargetDeadLetter[];
   /** Stops every service Troupe started (grace, then SIGKILL) and removes what the run created. Idempotent. */
   stop(): Promise<void>;
 }
