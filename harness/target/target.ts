@@ -152,6 +152,15 @@ export interface TargetCapability<Args = unknown, Result = unknown> {
   readonly schema: z.ZodType<Args>;
   /** A step that starts a flow (`placeOrder`): the runner generates its key and correlation id (`context.flow`). */
   readonly startsFlow?: boolean;
+  /** Names this step declares for later steps (the shop's `customers` step declares customers by name). */
+  readonly declares?: (args: Args) => readonly { readonly kind: string; readonly name: string }[];
+  /**
+   * Names this step or probe uses that an earlier step must declare (`placeOrder.customer`): a scenario using an
+   * undeclared one is refused at load time, at `path` (relative to the step's fields).
+   */
+  readonly uses?: (
+    args: Args,
+  ) => readonly { readonly kind: string; readonly name: string; readonly path: readonly PropertyKey[] }[];
   /** Steps: resolve when done. Probes: resolve with a `ProbeCheck` or a list of them (one per thing read). */
   run(started: StartedTarget, args: Args, context: CapabilityContext): Promise<Result>;
 }
