@@ -15,11 +15,19 @@ export interface AdaptedMessage {
   readonly messageId?: string | undefined;
   readonly correlationId?: string | undefined;
   readonly type?: string | undefined;
+  /** AMQP content-type (CloudEvents' structured mode is `application/cloudevents+json`). */
+  readonly contentType?: string | undefined;
 }
 
 /** The fields every harness feature needs to follow a flow. */
 export interface EventIdentity {
+  /**
+   * The message's id; for formats without one, a synthetic id unique to this delivery (`syntheticId: true`),
+   * so two identical publications stay two.
+   */
   readonly eventId: string;
+  /** True when the format has no id and `eventId` was made up for this one delivery (`syntheticEventId`). */
+  readonly syntheticId?: boolean | undefined;
   readonly eventType: string;
   readonly correlationId: string;
   readonly causationId?: string | undefined;

@@ -17,7 +17,14 @@ export type RecordableDelivery = Pick<Delivery, 'body' | 'routingKey' | 'headers
   Partial<
     Pick<
       Delivery,
-      'exchange' | 'queue' | 'deliveryTag' | 'redelivered' | 'messageId' | 'correlationId' | 'type'
+      | 'exchange'
+      | 'queue'
+      | 'deliveryTag'
+      | 'redelivered'
+      | 'messageId'
+      | 'correlationId'
+      | 'type'
+      | 'contentType'
     >
   >;
 
@@ -79,6 +86,7 @@ export class EventLog implements ChangeSource {
         messageId: delivery.messageId,
         correlationId: delivery.correlationId,
         type: delivery.type,
+        contentType: delivery.contentType,
       });
     } catch {
       // Recorded all the same, flagged unreadable: the observer never drops a delivery.

@@ -133,7 +133,9 @@ export function fromFirehose(delivery: Delivery): RecordableDelivery {
   const messageId = text(properties['message_id']);
   const correlationId = text(properties['correlation_id']);
   const type = text(properties['type']);
+  const contentType = text(properties['content_type']);
   if (messageId !== undefined) result.messageId = messageId;
+  if (contentType !== undefined) result.contentType = contentType;
   if (correlationId !== undefined) result.correlationId = correlationId;
   if (type !== undefined) result.type = type;
   return result;
