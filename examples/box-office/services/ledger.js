@@ -1,0 +1,20 @@
+'use strict';
+// Prints the payments ledger as JSON: `{ "charges": { "<orderId>": <number of charges> }, "totalCents": n }`.
+// `node services/ledger.js` — the state probe a test reads after a run.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { settings } = require('./bus');
+
+const ledgerFile = process.env.LEDGER_FILE || path.join(os.tmpdir(), `${settings().ns}-ledger.jsonl`);
+const lines = fs.existsSync(ledgerFile)
+  ? fs.readFileSync(ledgerFile, 'utf8').split('\n').filter(Boolean)
+  : [];
+const charges = {};
+let totalCents = 0;
+for (const line of lines) {
+  const { orderId, amountCents } = JSON.parse(line);
+  charges[orderId] = (charges[orderId] || 0) + 1;
+  totalCents += amountCents;
+}
+process.stdout.write(`${JSON.stringify({ charges, totalCents })}\n`);

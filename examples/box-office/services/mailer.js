@@ -1,0 +1,31 @@
+'use strict';
+// mailer: sends the receipt for a SendReceipt message that booking put straight on its queue, then announces
+// ReceiptSent. Consumes with noAck: the broker forgets a message as soon as it is delivered (fire and forget).
+const { connect, decode, publish, log } = require('./bus');
+
+const SERVICE = 'mailer';
+
+async function main() {
+  const { config, channel } = await connect(SERVICE);
+  await channel.assertQueue(config.mailerQueue, { durable: true });
+  await channel.consume(
+    config.mailerQueue,
+    (message) => {
+      if (!message) return;
+      const envelope = decode(message);
+      if (!envelope || envelope.event !== 'SendReceipt') return log(SERVICE, 'not a SendReceipt; ignored');
+      const { orderId, email } = envelope.data;
+      log(SERVICE, `receipt for ${orderId} to ${email}`);
+      publish(channel, config.events, '', 'ReceiptSent', { orderId }).catch((error) =>
+        log(SERVICE, `ReceiptSent for ${orderId} not confirmed: ${error.message}`),
+      );
+    },
+    { noAck: true },
+  );
+  log(SERVICE, `ready (queue ${config.mailerQueue}, noAck)`);
+}
+
+main().catch((error) => {
+  log(SERVICE, `failed to start: ${error.stack || error.message}`);
+  process.exit(1);
+});

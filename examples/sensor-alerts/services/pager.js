@@ -1,0 +1,189 @@
+'use strict';
+// pager: pages the on-call engineer for every critical alert (headers exchange: x-match all, severity =
+// critical) and announces com.example.page.sent (structured CloudEvent, topic exchange). It keeps one connection
+// for consuming and one for publishing, and reconnects either when it drops.
+//
+// Planted bug (BUGS=drop-while-disconnected, the default): fire and forget. The alert is acked on arrival, the
+// page.sent is published on a plain channel without confirms, and a publish while the publisher connection is
+// down is logged and dropped: whatever was in flight when the connection broke is gone.
+// BUGS=none: page.sent goes into a buffer that is published on a confirm channel and kept until confirmed (so
+// it survives reconnects); the alert is acked only after that, and a redelivered alert is not paged twice.
+const amqp = require('amqplib');
+const { CloudEvent } = require('cloudevents');
+const { randomUUID } = require('node:crypto');
+const { toStructured, fromMessage } = require('./cloudevents-amqp');
+const { settings, log } = require('./settings');
+
+const SERVICE = 'pager';
+const SOURCE = '/sensor-alerts/pager';
+const PAGE_LATENCY_MS = Number(process.env.PAGE_LATENCY_MS || 300); // the paging provider is slow
+const RECONNECT_MS = Number(process.env.RECONNECT_MS || 500);
+
+const config = settings();
+const fireAndForget = config.bugs.includes('drop-while-disconnected');
+let stopping = false;
+
+/** Keeps one named connection up: `onOpen(connection)` runs after every (re)connect. */
+function keepConnected(role, onOpen, onDown) {
+  const state = { connection: undefined };
+  let firstOpen;
+  state.ready = new Promise((resolve) => (firstOpen = resolve));
+  const open = async () => {
+    if (stopping) return;
+    try {
+      const connection = await amqp.connect(config.url, {
+        clientProperties: { connection_name: `${config.ns}.${SERVICE}.${role}.${process.pid}` },
+      });
+      connection.on('error', (error) => log(SERVICE, `${role} connection error: ${error.message}`));
+      connection.on('close', () => {
+        state.connection = undefined;
+        onDown();
+        if (stopping) return;
+        log(SERVICE, `${role} connection lost; reconnecting in ${RECONNECT_MS} ms`);
+        setTimeout(open, RECONNECT_MS);
+      });
+      state.connection = connection;
+      await onOpen(connection);
+      log(SERVICE, `${role} connected`);
+      firstOpen();
+    } catch (error) {
+      log(SERVICE, `${role} connect failed (${error.message}); retrying in ${RECONNECT_MS} ms`);
+      setTimeout(open, RECONNECT_MS);
+    }
+  };
+  void open();
+  return state;
+}
+
+// ── publishing ────────────────────────────────────────────────────────────────────────────────────────────
+let publishChannel; // the current publisher channel, undefined while disconnected
+/** Fixed variant: page.sent messages not yet confirmed, with the callbacks waiting for their confirm. */
+const unconfirmed = [];
+
+function flush() {
+  for (const entry of unconfirmed) {
+    if (!publishChannel || entry.inFlight) continue;
+    entry.inFlight = true;
+    const channel = publishChannel;
+    channel.publish(config.telemetry, entry.routingKey, entry.body, entry.properties, (error) => {
+      entry.inFlight = false;
+      if (error) return; // nacked or channel closed: stays buffered, re-sent on the next flush
+      unconfirmed.splice(unconfirmed.indexOf(entry), 1);
+      entry.confirmed();
+    });
+  }
+}
+
+function publishPageSent(routingKey, { body, properties }) {
+  if (fireAndForget) {
+    if (!publishChannel) {
+      log(SERVICE, `publisher is down: dropping ${routingKey}`);
+      return Promise.resolve();
+    }
+    try {
+      publishChannel.publish(config.telemetry, routingKey, body, properties);
+    } catch (error) {
+      log(SERVICE, `publish failed (${error.message}): dropping ${routingKey}`);
+    }
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    unconfirmed.push({ routingKey, body, properties, inFlight: false, confirmed: resolve });
+    flush();
+  });
+}
+
+const publisher = keepConnected(
+  'publisher',
+  async (connection) => {
+    const channel = fireAndForget
+      ? await connection.createChannel()
+      : await connection.createConfirmChannel();
+    channel.on('error', (error) => log(SERVICE, `publisher channel error: ${error.message}`));
+    channel.on('close', () => {
+      if (publishChannel === channel) publishChannel = undefined;
+    });
+    await channel.assertExchange(config.telemetry, 'topic', { durable: true });
+    publishChannel = channel;
+    if (!fireAndForget) flush();
+  },
+  () => {
+    publishChannel = undefined;
+  },
+);
+
+// ── consuming ─────────────────────────────────────────────────────────────────────────────────────────────
+/** Fixed variant: alert id → promise of its page having been announced (a redelivery waits for it). */
+const paged = new Map();
+
+async function page(alert) {
+  const { alertId, readingId, sensorId } = alert.data;
+  await new Promise((resolve) => setTimeout(resolve, PAGE_LATENCY_MS)); // the paging provider's round trip
+  const pageSent = new CloudEvent({
+    source: SOURCE,
+    type: 'com.example.page.sent',
+    subject: sensorId,
+    correlationid: readingId,
+    causationid: alert.id,
+    datacontenttype: 'application/json',
+    data: { pageId: randomUUID(), alertId, readingId, sensorId, oncall: 'sre-primary' },
+  });
+  await publishPageSent(`page.sent.${sensorId}`, toStructured(pageSent));
+}
+
+const consumer = keepConnected(
+  'consumer',
+  async (connection) => {
+    const channel = await connection.createChannel();
+    channel.on('error', (error) => log(SERVICE, `consumer channel error: ${error.message}`));
+    await channel.assertExchange(config.alerts, 'headers', { durable: true });
+    await channel.assertQueue(config.pagerQueue, { durable: true });
+    await channel.bindQueue(config.pagerQueue, config.alerts, '', { 'x-match': 'all', severity: 'critical' });
+    await channel.prefetch(10);
+    await channel.consume(config.pagerQueue, (message) => {
+      if (!message) return;
+      let alert;
+      try {
+        alert = fromMessage(message);
+      } catch (error) {
+        log(SERVICE, `not a CloudEvent (${error.message}); rejecting it`);
+        return channel.nack(message, false, false);
+      }
+      const ack = () => {
+        try {
+          channel.ack(message);
+        } catch {
+          // The channel went away before the ack: the broker redelivers, and `paged` makes that harmless.
+        }
+      };
+      if (fireAndForget) {
+        ack();
+        page(alert).catch((error) => log(SERVICE, `page for ${alert.id} failed: ${error.message}`));
+        return;
+      }
+      if (!paged.has(alert.id)) paged.set(alert.id, page(alert));
+      paged.get(alert.id).then(ack, (error) => {
+        paged.delete(alert.id);
+        log(SERVICE, `page for ${alert.id} failed: ${error.message}; requeueing`);
+        channel.nack(message, false, true);
+      });
+    });
+  },
+  () => {},
+);
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.once(signal, () => {
+    stopping = true;
+    const close = (state) =>
+      state.connection ? state.connection.close().catch(() => {}) : Promise.resolve();
+    void Promise.all([close(consumer), close(publisher)]).then(() => process.exit(0));
+  });
+}
+
+void Promise.all([consumer.ready, publisher.ready]).then(() =>
+  log(
+    SERVICE,
+    `ready (queue ${config.pagerQueue}, ${fireAndForget ? 'bug: drop-while-disconnected' : 'buffered + confirmed'})`,
+  ),
+);

@@ -1,0 +1,143 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { execRabbitmqctl, listConnections } from '../../../harness/transport/amqp/rabbitmqctl';
+import {
+  type BrokerObserver,
+  type ExampleProcess,
+  type SeenMessage,
+  observeBroker,
+  runNodeScript,
+  startExampleProcess,
+} from './example-process';
+
+// The CloudEvents example on its own, without Troupe: two plain-JavaScript services as separate processes on
+// the real broker, readings in structured mode, alerts in binary mode on a headers exchange.
+const servicesDir = path.resolve(__dirname, '../../../examples/sensor-alerts/services');
+const script = (name: string): string => path.join(servicesDir, `${name}.js`);
+
+interface StructuredEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** A structured-mode CloudEvent reading, the way a sensor gateway would publish it. */
+function reading(readingId: string, celsius: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: '/test/gateway',
+      type: 'com.example.sensor.reading.recorded',
+      subject: 'sensor-7',
+      datacontenttype: 'application/json',
+      data: { readingId, sensorId: 'sensor-7', site: 'lab', celsius },
+    }),
+  );
+}
+const structured = { contentType: 'application/cloudevents+json; charset=utf-8' };
+
+const typeOf = (message: SeenMessage): string | undefined =>
+  message.contentType?.startsWith('application/cloudevents+json')
+    ? (JSON.parse(message.body) as StructuredEvent).type
+    : (message.headers['cloudEvents_type'] as string | undefined);
+const readingIdOf = (message: SeenMessage): unknown =>
+  message.contentType?.startsWith('application/cloudevents+json')
+    ? (JSON.parse(message.body) as StructuredEvent).data['readingId']
+    : (JSON.parse(message.body) as Record<string, unknown>)['readingId'];
+const isEvent = (type: string, readingId: string) => (message: SeenMessage) =>
+  typeOf(message) === type && readingIdOf(message) === readingId;
+
+describe.each(['drop-while-disconnected', 'none'])(
+  'sensor alerts example (BUGS=%s), services as processes',
+  (bugs) => {
+    const ns = `troupe-test.sensor-alerts.${randomBytes(4).toString('hex')}`;
+    // rabbitmqctl needs about a second to close a connection: the paging provider is slow enough (1.5 s) for the
+    // cut to land while a page is in flight, and the pager stays down long enough (1.5 s) to publish into the gap.
+    const env = { SENSOR_ALERTS_NS: ns, BUGS: bugs, PAGE_LATENCY_MS: '1500', RECONNECT_MS: '1500' };
+    let services: ExampleProcess[] = [];
+    let observer: BrokerObserver;
+    const pager = (): ExampleProcess => services.find((s) => s.name === 'pager') as ExampleProcess;
+
+    beforeAll(async () => {
+      services = await Promise.all(
+        ['thresholds', 'pager'].map((name) => startExampleProcess(script(name), env)),
+      );
+      observer = await observeBroker([
+        { exchange: `${ns}.telemetry`, type: 'topic', key: '#' },
+        { exchange: `${ns}.alerts`, type: 'headers', args: { 'x-match': 'all' } },
+      ]);
+    });
+
+    afterAll(async () => {
+      await observer?.close();
+      const codes = await Promise.all(services.map((service) => service.stop()));
+      await runNodeScript(path.join(servicesDir, 'teardown.js'), env);
+      expect(codes).toEqual([0, 0]);
+    });
+
+    it('pages for a critical reading (binary alert on the headers exchange) and accepts a normal one', async () => {
+      const hot = randomUUID();
+      const normal = randomUUID();
+      await observer.publish(`${ns}.telemetry`, 'reading.recorded.sensor-7', reading(hot, 91.5), structured);
+      await observer.publish(`${ns}.telemetry`, 'reading.recorded.sensor-7', reading(normal, 21), structured);
+
+      const [pageSent] = await observer.waitFor(isEvent('com.example.page.sent', hot));
+      await observer.waitFor(isEvent('com.example.sensor.reading.accepted', normal));
+      const [alert] = observer.seen.filter(isEvent('com.example.alert.raised', hot));
+      expect(alert?.exchange).toBe(`${ns}.alerts`);
+      expect(alert?.headers).toMatchObject({
+        severity: 'critical',
+        site: 'lab',
+        cloudEvents_specversion: '1.0',
+      });
+      expect(alert?.contentType).toBe('application/json'); // binary mode: the body is the data alone
+      expect(pageSent?.contentType).toMatch(/^application\/cloudevents\+json/); // structured mode
+      expect(pageSent?.routingKey).toBe('page.sent.sensor-7');
+      expect(observer.seen.filter(isEvent('com.example.alert.raised', normal))).toHaveLength(0);
+    });
+
+    it(`a page in flight when the pager's publisher connection drops is ${bugs === 'none' ? 'delivered once after the reconnect' : 'lost (the planted bug)'}`, async () => {
+      const hot = randomUUID();
+      const connectedBefore = countLines(pager().output(), /publisher connected/);
+      const publisherName = `${ns}.pager.publisher.${pager().pid}`;
+      const publisher = (await listConnections()).find((connection) => connection.name === publisherName);
+      expect(publisher).toBeDefined();
+      await observer.publish(`${ns}.telemetry`, 'reading.recorded.sensor-7', reading(hot, 99), structured);
+      await observer.waitFor(isEvent('com.example.alert.raised', hot));
+      // The pager is now calling the paging provider; cut its publisher connection (its own name only) under it.
+      await execRabbitmqctl('rabbitmqctl', [
+        '-q',
+        'close_connection',
+        publisher?.pid ?? '',
+        'test: publisher down',
+      ]);
+      await pager().waitForLine(/publisher connection lost/);
+      await waitUntil(() => countLines(pager().output(), /publisher connected/) > connectedBefore, 10_000);
+
+      // A second alert after the reconnect marks the point by which the first page must have gone out.
+      const later = randomUUID();
+      await observer.publish(`${ns}.telemetry`, 'reading.recorded.sensor-7', reading(later, 95), structured);
+      await observer.waitFor(isEvent('com.example.page.sent', later));
+      if (bugs === 'none') {
+        await observer.waitFor(isEvent('com.example.page.sent', hot));
+        expect(observer.seen.filter(isEvent('com.example.page.sent', hot))).toHaveLength(1);
+      } else {
+        expect(pager().output()).toMatch(/dropping page\.sent\.sensor-7/);
+        expect(observer.seen.filter(isEvent('com.example.page.sent', hot))).toHaveLength(0);
+      }
+    });
+  },
+);
+
+function countLines(output: string, pattern: RegExp): number {
+  return output.split('\n').filter((line) => pattern.test(line)).length;
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
