@@ -7,6 +7,7 @@ import type { InfrastructureChoice, InfrastructureProbes, ServerSource } from '.
 import { InfraError } from './infra-error';
 import { maskUrl } from './mask-url';
 import { defaultProbes } from './probes';
+import { importOptional, OptionalDependencyError } from '../_internals/optional-dependency';
 
 /** A server Testcontainers started: its URL and how to stop it. */
 export interface StartedServer {
@@ -26,12 +27,20 @@ export const CONTAINER_IMAGES = { rabbitmq: 'rabbitmq:3.10-management', postgres
 /** Testcontainers starters, loaded lazily so the heavy module is only required when Docker is actually used. */
 export const testcontainersStarters: ContainerStarters = {
   async rabbitmq() {
-    const { RabbitMQContainer } = await import('@testcontainers/rabbitmq');
+    const { RabbitMQContainer } = await importOptional(
+      '@testcontainers/rabbitmq',
+      'starting RabbitMQ in Docker',
+      () => import('@testcontainers/rabbitmq'),
+    );
     const container = await new RabbitMQContainer(CONTAINER_IMAGES.rabbitmq).start();
     return { url: container.getAmqpUrl(), stop: async () => void (await container.stop()) };
   },
   async postgres() {
-    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const { PostgreSqlContainer } = await importOptional(
+      '@testcontainers/postgresql',
+      'starting PostgreSQL in Docker',
+      () => import('@testcontainers/postgresql'),
+    );
     const container = await new PostgreSqlContainer(CONTAINER_IMAGES.postgres).start();
     return { url: container.getConnectionUri(), stop: async () => void (await container.stop()) };
   },
@@ -95,6 +104,8 @@ async function start(what: string, starter: () => Promise<StartedServer>): Promi
   try {
     return await starter();
   } catch (cause) {
+    // "install @testcontainers/…" is the message worth showing, not a generic start failure.
+    if (cause instanceof OptionalDependencyError) throw cause;
     throw new InfraError('container-start-failed', `Testcontainers could not start ${what}`, { cause });
   }
 }

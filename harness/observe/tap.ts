@@ -3,6 +3,7 @@ import type { EnvelopeAdapter } from '../events/envelope-adapter';
 import type { Delivery, DeliveryHandler, Subscription, Transport } from '../transport/transport';
 import { EventLog } from './event-log';
 import { ObserveError } from './observe-error';
+import { closed, opened } from '../_internals/open-resources';
 
 export interface TapOptions {
   /** Any Transport (AMQP for a real broker, in-memory for simulation). */
@@ -62,7 +63,9 @@ export async function startTap(options: TapOptions): Promise<StartedTap> {
     });
   }
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopped ??= subscription.close());
+  const resource = { close: (): Promise<void> => (stopped ??= (closed(resource), subscription.close())) };
+  opened(resource); // troupe/jest and troupe/vitest close a tap a test left open
+  const stop = resource.close;
   return { log, queue, exchange: options.exchange, stop, [Symbol.asyncDispose]: stop };
 }
 

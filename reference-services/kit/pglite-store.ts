@@ -1,4 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { importOptional } from '../../harness/_internals/optional-dependency';
 import { SqlStore, type SqlConnection, type SqlDriver } from './_internals/sql-store';
 
 /** Options of `PGliteStore`. */
@@ -14,20 +15,27 @@ export interface PGliteStoreOptions {
  * transaction instead of committing on its own.
  */
 export class PGliteStore extends SqlStore {
-  constructor(options: PGliteStoreOptions) {
-    super('pglite', options.namespace, pgliteDriver(options));
+  private constructor(namespace: string, db: PGlite) {
+    super('pglite', namespace, pgliteDriver(db));
   }
 
-  /** Creates and migrates a store. */
+  /** Creates and migrates a store (PGlite is an optional dependency, loaded here on first use). */
   static async open(options: PGliteStoreOptions): Promise<PGliteStore> {
-    const store = new PGliteStore(options);
+    const { PGlite } = await importOptional(
+      '@electric-sql/pglite',
+      'the embedded PostgreSQL store',
+      () => import('@electric-sql/pglite'),
+    );
+    const store = new PGliteStore(
+      options.namespace,
+      options.dataDir ? new PGlite(options.dataDir) : new PGlite(),
+    );
     await store.migrate();
     return store;
   }
 }
 
-function pgliteDriver(options: PGliteStoreOptions): SqlDriver {
-  const db = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+function pgliteDriver(db: PGlite): SqlDriver {
   const connection: SqlConnection = {
     query: <R>(text: string, params?: unknown[]) => db.query<R>(text, params),
   };

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { fuzzBroker, formatBrokerFuzzReport, type BrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../fuzz/broker/broker-target';
@@ -6,6 +5,7 @@ import { fuzzSimulation, parseReplayToken } from '../../fuzz/fuzz-simulation';
 import { formatFuzzReport } from '../../fuzz/report';
 import type { SimTarget } from '../../fuzz/sim-target';
 import type { KnownBug } from '../../../reference-services/kit/bugs';
+import { importUserModule } from '../../_internals/import-user-module';
 import { CliExit } from '../cli-exit';
 import { progressBar } from './fuzz/progress-bar';
 
@@ -154,8 +154,8 @@ async function bugs(names: readonly string[]): Promise<KnownBug[]> {
 async function loadTarget<T>(file: string, mode: 'sim' | 'broker'): Promise<T> {
   let module: Record<string, unknown>;
   try {
-    // An absolute path (not a file URL): works under tsx's ESM loader and CommonJS test runners alike.
-    module = (await import(path.resolve(file))) as Record<string, unknown>;
+    // From source a plain import; built (npx troupe), through tsx's API, so a TypeScript target still loads.
+    module = await importUserModule(file);
   } catch (error) {
     throw new CliExit(
       2,

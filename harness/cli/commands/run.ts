@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { packageRoot } from '../../_internals/package-root';
 import { renderHtmlReport } from '../../observe/render-html';
 import { defaultScenarioGlob } from '../../scenario/find-scenario-files';
 import { renderScenariosHtml, type RunReportSection } from '../../scenario/html-report';
@@ -63,7 +64,9 @@ async function runCommand(options: RunCommandOptions): Promise<number> {
   if (options.demo) sections.push(await demo());
 
   const { shopLoadOptions } = await import('../../../scenarios/shop-vocabulary');
-  const scenarios = await loadAll(defaultScenarioGlob, shopLoadOptions);
+  // The shop's specs ship with the package: found from its root, not from the user's working directory.
+  const shopScenarios = path.relative(process.cwd(), path.join(packageRoot(), defaultScenarioGlob));
+  const scenarios = await loadAll(shopScenarios, shopLoadOptions);
   console.log(
     `running ${scenarios.length} scenarios against the reference services (orders, payments, inventory, shipping, notifications)…`,
   );

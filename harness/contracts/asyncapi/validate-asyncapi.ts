@@ -1,4 +1,5 @@
-import { Parser } from '@asyncapi/parser';
+import type { Parser } from '@asyncapi/parser';
+import { importOptional } from '../../_internals/optional-dependency';
 import type { AsyncApiDocument } from './generate-asyncapi';
 
 /** One problem the AsyncAPI parser found. */
@@ -15,7 +16,14 @@ let parser: Parser | undefined;
 export async function validateAsyncApi(
   document: AsyncApiDocument | string,
 ): Promise<{ readonly valid: boolean; readonly problems: readonly AsyncApiProblem[] }> {
-  parser ??= new Parser();
+  if (parser === undefined) {
+    const { Parser } = await importOptional(
+      '@asyncapi/parser',
+      'AsyncAPI validation',
+      () => import('@asyncapi/parser'),
+    );
+    parser = new Parser();
+  }
   const input = typeof document === 'string' ? document : JSON.stringify(document);
   const { document: parsed, diagnostics } = await parser.parse(input);
   const severities = ['error', 'warning', 'info', 'hint'] as const;

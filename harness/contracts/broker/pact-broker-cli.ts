@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { resolveOptional } from '../../_internals/optional-dependency';
 import { describeBroker, type BrokerConfig } from './broker-config';
 import type { CiContext } from './ci-context';
 
@@ -11,8 +11,6 @@ export interface BrokerCommandResult {
   readonly output: string;
 }
 
-const requireFromHere = createRequire(__filename);
-
 /**
  * Runs the pact-broker CLI of @pact-foundation/pact-cli (its standalone binary ships in the npm package, no
  * download). Credentials go through the environment only — never on the command line, where `ps` would show
@@ -23,7 +21,11 @@ export async function runPactBroker(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BrokerCommandResult> {
-  const script = requireFromHere.resolve('@pact-foundation/pact-cli/bin/pact-broker.js');
+  const script = resolveOptional(
+    '@pact-foundation/pact-cli',
+    'the pact-broker CLI',
+    '@pact-foundation/pact-cli/bin/pact-broker.js',
+  );
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
     PACT_DO_NOT_TRACK: 'true',

@@ -1,4 +1,5 @@
-import { Verifier, type MessageDescriptor } from '@pact-foundation/pact';
+import type { MessageDescriptor } from '@pact-foundation/pact';
+import { importOptional } from '../../_internals/optional-dependency';
 import type { BrokerConfig } from '../broker/broker-config';
 import type { CiContext } from '../broker/ci-context';
 import { ContractError } from '../contract-error';
@@ -81,6 +82,11 @@ export async function verifyMessageProvider(
   for (const [name, handler] of Object.entries(options.stateHandlers ?? {})) {
     stateHandlers[name] = (params?: unknown) => handler(isRecord(params) ? params : {});
   }
+  const { Verifier } = await importOptional(
+    '@pact-foundation/pact',
+    'provider verification',
+    () => import('@pact-foundation/pact'),
+  );
   const verifier = new Verifier({
     provider: options.provider,
     logLevel: options.logLevel ?? 'error',

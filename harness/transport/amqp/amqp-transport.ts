@@ -15,6 +15,7 @@ import { AmqpTransportError } from './amqp-transport-error';
 import { connectionName as makeConnectionName } from './connection-name';
 import { planTopology } from './topology-plan';
 import type { QueuePlan, TopologyPlan } from './topology-plan';
+import { closed, opened } from '../../_internals/open-resources';
 
 /** The default broker when neither the options nor `AMQP_URL` name one. */
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -154,6 +155,7 @@ export class AmqpTransport implements Transport {
       maxAttempts: options.publishAttempts ?? 3,
     });
     this.publisher.on('retry', () => undefined);
+    opened(this); // troupe/jest and troupe/vitest close a connection a test left open
   }
 
   /** The latest connection state. */
@@ -320,6 +322,7 @@ export class AmqpTransport implements Transport {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    closed(this);
     await Promise.allSettled([...this.consumers].map((c) => this.stopConsumer(c)));
     await this.publisher.close().catch(() => undefined);
     await this.redeclaring.catch(() => undefined);
