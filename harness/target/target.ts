@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { EnvelopeAdapter } from '../events/envelope-adapter';
 import type { SeededRandom } from '../fuzz/_internals/seeded-random';
 import type { Invariant } from '../fuzz/invariant';
-import type { OutgoingMessage, Transport } from '../transport/transport';
+import type { ExchangeType, OutgoingMessage, Transport } from '../transport/transport';
 
 /*
  * The Target port: the one thing every runner — scenarios, broker fuzzing, `troupe trace`, contracts by capture —
@@ -16,8 +16,8 @@ import type { OutgoingMessage, Transport } from '../transport/transport';
  * created is gone; also `await using`).
  */
 
-/** The four AMQP exchange types. */
-export type ExchangeType = 'topic' | 'fanout' | 'direct' | 'headers';
+/** The four AMQP exchange types (defined with the Transport port). */
+export type { ExchangeType };
 
 /** An exchange of the system under test. */
 export interface TargetExchange {
@@ -222,6 +222,11 @@ export interface Target {
   readonly steps?: Readonly<Record<string, TargetCapability>>;
   /** Extra scenario probes (`then`) by name: read final state. */
   readonly probes?: Readonly<Record<string, TargetCapability>>;
+  /**
+   * Event types that cause nothing further, when known: a runner sees a flow is done (nothing in flight) without
+   * waiting for it to go quiet.
+   */
+  readonly leafEventTypes?: readonly string[];
   /** Event types the system publishes, when known: scenario specs are checked against them. */
   readonly eventTypes?: readonly string[];
   /** The payload schema of an event type, when known: scenario `publish` payloads are checked at load time. */
