@@ -1,6 +1,7 @@
 'use strict';
-// Prints the payments ledger as JSON: `{ "charges": { "<orderId>": <number of charges> }, "totalCents": n }`.
-// `node services/ledger.js` — the state probe a test reads after a run.
+// Prints the payments ledger as JSON: `{ "charges": { "<orderId>": <number of charges> }, "totalCents": n }`,
+// or for one order `node services/ledger.js <orderId>`: `{ "orderId": "…", "charges": n, "totalCents": n }`.
+// The state probe a scenario reads after a run.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,4 +18,11 @@ for (const line of lines) {
   charges[orderId] = (charges[orderId] || 0) + 1;
   totalCents += amountCents;
 }
-process.stdout.write(`${JSON.stringify({ charges, totalCents })}\n`);
+const orderId = process.argv[2];
+if (orderId === undefined) {
+  process.stdout.write(`${JSON.stringify({ charges, totalCents })}\n`);
+} else {
+  const own = lines.map((line) => JSON.parse(line)).filter((charge) => charge.orderId === orderId);
+  const cents = own.reduce((sum, charge) => sum + charge.amountCents, 0);
+  process.stdout.write(`${JSON.stringify({ orderId, charges: own.length, totalCents: cents })}\n`);
+}
