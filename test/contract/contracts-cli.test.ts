@@ -1,32 +1,6 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from './support/pact-fixtures';
+import { troupeContracts as troupe } from './support/run-troupe';
 
 /** `troupe contracts` as a user runs it: exit codes and what it names. */
-
-interface Run {
-  readonly code: number | null;
-  readonly output: string;
-}
-
-function troupe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const tsx = require.resolve('tsx/cli');
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [tsx, path.join(repoRoot, 'harness/cli/main.ts'), 'contracts', ...args],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, ...env },
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
 const drifted = 'test/contract/fixtures/drifted-catalog.ts';
 

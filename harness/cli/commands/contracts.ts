@@ -6,8 +6,10 @@ import { stringify } from 'yaml';
 import { generateAsyncApi } from '../../contracts/asyncapi/generate-asyncapi';
 import { brokerFromEnv, describeBroker, requireBroker } from '../../contracts/broker/broker-config';
 import { ciContext } from '../../contracts/broker/ci-context';
+import { canIDeployAll, formatDeployTable } from '../../contracts/broker/can-i-deploy-all';
+import { envValue } from '../../contracts/broker/env-value';
+import { explainBrokerFailure, formatBrokerHint } from '../../contracts/broker/explain-broker-failure';
 import {
-  canIDeploy,
   publishPacts,
   recordDeployment,
   type BrokerCommandResult,
@@ -139,52 +141,93 @@ export function registerContractsCommand(program: Command): void {
       '--pact-url <url>',
       "one pact by URL (the broker webhook's ${pactbroker.pactUrl}); needs --provider",
     )
-    .action(async (options: { provider?: string[]; dir: string; target: string; pactUrl?: string }) => {
-      const module = (await import(
-        pathToFileURL(path.resolve(options.target)).href
-      )) as Partial<ProviderTargetsModule>;
-      if (typeof module.providerTargets !== 'function') {
-        throw new CliExit(2, `${options.target} does not export providerTargets()`);
-      }
-      const broker = brokerFromEnv();
-      const ci = ciContext();
-      if (options.pactUrl !== undefined && options.provider?.length !== 1) {
-        throw new CliExit(2, '--pact-url needs exactly one --provider (the pact names it)');
-      }
-      const targets = module.providerTargets();
-      // A misspelt --provider would otherwise verify nothing and pass.
-      const unknown = (options.provider ?? []).filter(
-        (name) => !targets.some((target) => target.provider === name),
-      );
-      if (unknown.length > 0) {
-        throw new CliExit(
-          2,
-          `no provider target named ${unknown.join(', ')} in ${options.target} ` +
-            `(known: ${targets.map((target) => target.provider).join(', ')})`,
-        );
-      }
-      let failed = 0;
-      for (const target of targets) {
-        if (options.provider && !options.provider.includes(target.provider)) continue;
-        const source: PactSource =
-          options.pactUrl !== undefined
-            ? { kind: 'url', pactUrl: options.pactUrl, broker: requireBroker(), ci }
-            : broker
-              ? { kind: 'broker', broker, ci }
-              : { kind: 'files', pactUrls: pactFilesFor(options.dir, target.provider) };
-        if (source.kind === 'files' && source.pactUrls.length === 0) continue;
-        const report = await verifyProviderTarget(target, source);
-        for (const interaction of report.interactions) {
-          const verdict = interaction.ok ? 'ok  ' : interaction.pending ? 'PEND' : 'FAIL';
-          console.log(`${verdict} ${report.provider} → ${interaction.consumer}: ${interaction.description}`);
-          for (const mismatch of interaction.mismatches)
-            console.log(`       ${mismatch.path}: ${mismatch.message}`);
+    .option(
+      '--no-publish',
+      'do not publish verification results to the broker (and do not fail when it cannot)',
+    )
+    .action(
+      async (options: {
+        provider?: string[];
+        dir: string;
+        target: string;
+        pactUrl?: string;
+        publish: boolean;
+      }) => {
+        const module = (await import(
+          pathToFileURL(path.resolve(options.target)).href
+        )) as Partial<ProviderTargetsModule>;
+        if (typeof module.providerTargets !== 'function') {
+          throw new CliExit(2, `${options.target} does not export providerTargets()`);
         }
-        if (!report.ok) failed += 1;
-      }
-      const where = broker ? `broker ${describeBroker(broker)}` : options.dir;
-      if (failed > 0) throw new CliExit(1, `${failed} provider(s) failed verification against ${where}`);
-    });
+        const broker = brokerFromEnv();
+        const ci = ciContext();
+        if (options.pactUrl !== undefined && options.provider?.length !== 1) {
+          throw new CliExit(2, '--pact-url needs exactly one --provider (the pact names it)');
+        }
+        const targets = module.providerTargets();
+        // A misspelt --provider would otherwise verify nothing and pass.
+        const unknown = (options.provider ?? []).filter(
+          (name) => !targets.some((target) => target.provider === name),
+        );
+        if (unknown.length > 0) {
+          throw new CliExit(
+            2,
+            `no provider target named ${unknown.join(', ')} in ${options.target} ` +
+              `(known: ${targets.map((target) => target.provider).join(', ')})`,
+          );
+        }
+        let failed = 0;
+        let verified = 0;
+        let published = 0;
+        let unpublished = 0;
+        for (const target of targets) {
+          if (options.provider && !options.provider.includes(target.provider)) continue;
+          const publish = options.publish;
+          const source: PactSource =
+            options.pactUrl !== undefined
+              ? { kind: 'url', pactUrl: options.pactUrl, broker: requireBroker(), ci, publish }
+              : broker
+                ? { kind: 'broker', broker, ci, publish }
+                : { kind: 'files', pactUrls: pactFilesFor(options.dir, target.provider) };
+          if (source.kind === 'files' && source.pactUrls.length === 0) continue;
+          const report = await verifyProviderTarget(target, source);
+          for (const interaction of report.interactions) {
+            const verdict = interaction.ok ? 'ok  ' : interaction.pending ? 'PEND' : 'FAIL';
+            console.log(
+              `${verdict} ${report.provider} → ${interaction.consumer}: ${interaction.description}`,
+            );
+            for (const mismatch of interaction.mismatches)
+              console.log(`       ${mismatch.path}: ${mismatch.message}`);
+          }
+          if (!report.ok) failed += 1;
+          for (const failure of report.publication?.failures ?? []) {
+            console.log(`NOT PUBLISHED ${report.provider} → ${failure.consumer}: ${failure.error.message}`);
+          }
+          unpublished += report.publication?.failures.length ?? 0;
+          published += report.publication?.published ?? 0;
+          verified += 1;
+        }
+        const where = broker ? `broker ${describeBroker(broker)}` : options.dir;
+        const results =
+          broker || options.pactUrl !== undefined
+            ? options.publish
+              ? `; ${published} result(s) published, ${unpublished} NOT published`
+              : '; results not published (--no-publish)'
+            : '';
+        console.log(`${verified - failed}/${verified} provider(s) verified against ${where}${results}`);
+        if (failed > 0 || unpublished > 0) {
+          const reasons = [
+            ...(failed > 0 ? [`${failed} provider(s) failed verification`] : []),
+            ...(unpublished > 0
+              ? [
+                  `${unpublished} verification result(s) could not be published (--no-publish to skip publishing)`,
+                ]
+              : []),
+          ];
+          throw new CliExit(1, `${reasons.join('; ')} against ${where}`);
+        }
+      },
+    );
 
   contracts
     .command('publish')
@@ -200,7 +243,7 @@ export function registerContractsCommand(program: Command): void {
     .description('ask the broker whether each pacticipant at this git sha can be deployed')
     .option('--pacticipant <name...>', 'pacticipants (default: every one in the pact files)')
     .option('--version <version>', 'version (default: git sha)')
-    .option('--to-environment <env>', 'target environment', process.env['PACT_ENVIRONMENT'] ?? 'production')
+    .option('--to-environment <env>', 'target environment', defaultEnvironment())
     .option('--retry-while-unknown <times>', 'poll while results are missing', '0')
     .option('--dir <dir>', 'pact files, to list pacticipants', 'pacts')
     .action(
@@ -213,15 +256,20 @@ export function registerContractsCommand(program: Command): void {
       }) => {
         const broker = requireBroker();
         const version = options.version ?? ciContext().version;
-        for (const pacticipant of options.pacticipant ?? pacticipantsIn(options.dir)) {
-          report(
-            await canIDeploy({
-              broker,
-              pacticipant,
-              version,
-              environment: options.toEnvironment,
-              retryWhileUnknown: Number(options.retryWhileUnknown),
-            }),
+        const verdicts = await canIDeployAll({
+          broker,
+          pacticipants: options.pacticipant ?? pacticipantsIn(options.dir),
+          version,
+          environment: options.toEnvironment,
+          retryWhileUnknown: Number(options.retryWhileUnknown),
+        });
+        console.log(formatDeployTable(verdicts, options.toEnvironment));
+        const blocked = verdicts.filter((verdict) => verdict.verdict !== 'yes');
+        if (blocked.length > 0) {
+          throw new CliExit(
+            1,
+            `cannot deploy to ${options.toEnvironment}: ` +
+              blocked.map((verdict) => `${verdict.pacticipant} (${verdict.verdict})`).join(', '),
           );
         }
       },
@@ -232,14 +280,34 @@ export function registerContractsCommand(program: Command): void {
     .description('record in the broker that each pacticipant at this git sha is deployed')
     .option('--pacticipant <name...>', 'pacticipants (default: every one in the pact files)')
     .option('--version <version>', 'version (default: git sha)')
-    .option('--environment <env>', 'environment', process.env['PACT_ENVIRONMENT'] ?? 'production')
+    .option('--environment <env>', 'environment', defaultEnvironment())
     .option('--dir <dir>', 'pact files, to list pacticipants', 'pacts')
     .action(
       async (options: { pacticipant?: string[]; version?: string; environment: string; dir: string }) => {
         const broker = requireBroker();
         const version = options.version ?? ciContext().version;
+        // Every pacticipant, even after one failed: the summary names all that were not recorded.
+        const failed: string[] = [];
         for (const pacticipant of options.pacticipant ?? pacticipantsIn(options.dir)) {
-          report(await recordDeployment({ broker, pacticipant, version, environment: options.environment }));
+          const result = await recordDeployment({
+            broker,
+            pacticipant,
+            version,
+            environment: options.environment,
+          });
+          try {
+            report(result);
+          } catch (error) {
+            if (!(error instanceof CliExit)) throw error;
+            console.log(`NOT RECORDED ${pacticipant}: ${error.message}`);
+            failed.push(pacticipant);
+          }
+        }
+        if (failed.length > 0) {
+          throw new CliExit(
+            1,
+            `deployment to ${options.environment} not recorded for ${failed.join(', ')} (see above)`,
+          );
         }
       },
     );
@@ -286,5 +354,15 @@ function pacticipantsIn(dir: string): string[] {
 function report(result: BrokerCommandResult): void {
   console.log(`$ ${result.command}`);
   if (result.output.trim()) console.log(result.output.trimEnd());
-  if (!result.ok) throw new CliExit(1, `pact-broker failed (exit ${result.exitCode})`);
+  if (!result.ok) {
+    const hint = explainBrokerFailure(result.output);
+    throw new CliExit(
+      1,
+      `pact-broker failed (exit ${result.exitCode})${hint ? `: ${formatBrokerHint(hint)}` : ''}`,
+    );
+  }
+}
+
+function defaultEnvironment(): string {
+  return envValue(process.env, 'PACT_ENVIRONMENT') ?? 'production';
 }

@@ -1,4 +1,5 @@
 import { ContractError } from '../contract-error';
+import { envValue } from './env-value';
 
 /** How to reach a Pact Broker. Credentials only ever come from the environment and are never printed. */
 export interface BrokerConfig {
@@ -10,11 +11,12 @@ export interface BrokerConfig {
 
 /** The broker configured by `PACT_BROKER_BASE_URL` (+ `PACT_BROKER_TOKEN` or USERNAME/PASSWORD), or undefined. */
 export function brokerFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfig | undefined {
-  const baseUrl = env['PACT_BROKER_BASE_URL'];
+  // Empty values count as unset (`PACT_BROKER_TOKEN=` in a CI file means "no token").
+  const baseUrl = envValue(env, 'PACT_BROKER_BASE_URL');
   if (!baseUrl) return undefined;
-  const token = env['PACT_BROKER_TOKEN'];
-  const username = env['PACT_BROKER_USERNAME'];
-  const password = env['PACT_BROKER_PASSWORD'];
+  const token = envValue(env, 'PACT_BROKER_TOKEN');
+  const username = envValue(env, 'PACT_BROKER_USERNAME');
+  const password = envValue(env, 'PACT_BROKER_PASSWORD');
   return {
     baseUrl: baseUrl.replace(/\/+$/, ''),
     ...(token ? { token } : {}),

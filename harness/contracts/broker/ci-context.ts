@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { envValue } from './env-value';
 
 /** Where a pact or a verification result comes from: the version is the git sha, the branch the git branch. */
 export interface CiContext {
@@ -13,24 +14,24 @@ export interface CiContext {
  * `PACT_VERSION` / `PACT_BRANCH` / `PACT_BUILD_URL` override everything.
  */
 export function ciContext(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): CiContext {
+  const value = (name: string): string | undefined => envValue(env, name);
   const version =
-    env['PACT_VERSION'] ?? env['GITHUB_SHA'] ?? env['CI_COMMIT_SHA'] ?? git(['rev-parse', 'HEAD'], cwd);
+    value('PACT_VERSION') ?? value('GITHUB_SHA') ?? value('CI_COMMIT_SHA') ?? git(['rev-parse', 'HEAD'], cwd);
   const branch =
-    env['PACT_BRANCH'] ??
-    nonEmpty(env['GITHUB_HEAD_REF']) ??
-    env['GITHUB_REF_NAME'] ??
-    env['CI_COMMIT_REF_NAME'] ??
+    value('PACT_BRANCH') ??
+    value('GITHUB_HEAD_REF') ??
+    value('GITHUB_REF_NAME') ??
+    value('CI_COMMIT_REF_NAME') ??
     git(['rev-parse', '--abbrev-ref', 'HEAD'], cwd);
+  const server = value('GITHUB_SERVER_URL');
+  const repository = value('GITHUB_REPOSITORY');
+  const runId = value('GITHUB_RUN_ID');
   const buildUrl =
-    env['PACT_BUILD_URL'] ??
-    (env['GITHUB_SERVER_URL'] && env['GITHUB_REPOSITORY'] && env['GITHUB_RUN_ID']
-      ? `${env['GITHUB_SERVER_URL']}/${env['GITHUB_REPOSITORY']}/actions/runs/${env['GITHUB_RUN_ID']}`
-      : (env['CI_JOB_URL'] ?? env['BUILD_URL']));
+    value('PACT_BUILD_URL') ??
+    (server && repository && runId
+      ? `${server}/${repository}/actions/runs/${runId}`
+      : (value('CI_JOB_URL') ?? value('BUILD_URL')));
   return { version, branch, ...(buildUrl ? { buildUrl } : {}) };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function git(args: readonly string[], cwd: string): string {

@@ -2,6 +2,13 @@ import type { MessageDescriptor } from '@pact-foundation/pact';
 import { importOptional } from '../../_internals/optional-dependency';
 import type { BrokerConfig } from '../broker/broker-config';
 import type { CiContext } from '../broker/ci-context';
+import { BrokerClient } from '../broker/broker-client';
+import { pactsForVerification, type PactToVerify } from '../broker/pacts-for-verification';
+import {
+  publicationFailure,
+  publishVerificationResult,
+  type PublicationFailure,
+} from '../broker/verification-results';
 import { ContractError } from '../contract-error';
 
 /** Produces the message for one interaction description, by running the provider's real code. */
@@ -19,6 +26,8 @@ export type PactSource =
       readonly pactUrl: string;
       readonly broker: BrokerConfig;
       readonly ci: CiContext;
+      /** Publish the verification result (with git sha + branch). Default: true. */
+      readonly publish?: boolean;
     }
   | {
       readonly kind: 'broker';
@@ -34,8 +43,13 @@ export type PactSource =
 export interface MessageVerificationOptions {
   readonly provider: string;
   readonly source: PactSource;
-  /** One producer per interaction description. */
-  readonly messageProviders: Readonly<Record<string, MessageProducer>>;
+  /** One producer per interaction description (or `providerBaseUrl`). */
+  readonly messageProviders?: Readonly<Record<string, MessageProducer>>;
+  /**
+   * A producer's own Pact HTTP message-provider endpoint (it answers `POST {description, providerStates}` with the
+   * message and a `Pact-Message-Metadata` header), instead of `messageProviders`.
+   */
+  readonly providerBaseUrl?: string;
   readonly stateHandlers?: Readonly<Record<string, StateHandler>>;
   readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
@@ -55,11 +69,21 @@ export interface InteractionVerdict {
   readonly mismatches: readonly VerificationMismatch[];
 }
 
+/** Whether the verification results reached the broker (only when they were to be published). */
+export interface PublicationReport {
+  /** Pacts whose result the broker recorded. */
+  readonly published: number;
+  readonly failures: readonly PublicationFailure[];
+}
+
 /** The result of a provider verification, as the pact verifier reported it. */
 export interface VerificationReport {
   readonly provider: string;
+  /** Every non-pending interaction verified (publication is judged separately, see `publication`). */
   readonly ok: boolean;
   readonly interactions: readonly InteractionVerdict[];
+  /** Present when results were to be published to a broker. */
+  readonly publication?: PublicationReport;
 }
 
 /** The consumer version selectors this project uses against a broker. */
@@ -72,12 +96,103 @@ export const consumerVersionSelectors = [
 /**
  * Verifies a message provider with the real pact verifier (FFI). Returns a report — it does not throw when the
  * verification fails (see `assertProviderVerified`) — and throws a `ContractError` only when it could not run.
+ *
+ * With a broker, Troupe asks for the pacts to verify itself, verifies each, and publishes each result itself: the
+ * verifier only logs a failed publication, and a CI run whose results never reached the broker went green.
  */
 export async function verifyMessageProvider(
   options: MessageVerificationOptions,
 ): Promise<VerificationReport> {
   process.env['PACT_DO_NOT_TRACK'] = 'true';
   process.env['SCARF_ANALYTICS'] = 'false';
+  const { source } = options;
+  if (source.kind === 'files') {
+    return runVerifier(options, { pactUrls: [...source.pactUrls] }, false);
+  }
+  const client = new BrokerClient(source.broker);
+  const pacts: readonly PactToVerify[] =
+    source.kind === 'url'
+      ? [{ url: source.pactUrl, consumer: '', pending: false, why: 'pact URL' }]
+      : await pactsForVerification(client, {
+          provider: options.provider,
+          consumerVersionSelectors: consumerVersionSelectors.map((selector) => ({ ...selector })),
+          providerVersionBranch: source.ci.branch,
+          includeWipPactsSince: source.includeWipPactsSince ?? '2026-01-01',
+        });
+  const publish = source.publish ?? true;
+  const interactions: InteractionVerdict[] = [];
+  const failures: PublicationFailure[] = [];
+  let ok = true;
+  let published = 0;
+  for (const pact of pacts) {
+    const report = await runVerifier(
+      options,
+      { pactUrls: [pact.url], ...credentials(source.broker) },
+      pact.pending,
+    );
+    interactions.push(...report.interactions);
+    if (!report.ok && !pact.pending) ok = false;
+    if (!publish) continue;
+    try {
+      await publishVerificationResult(client, {
+        pactUrl: pact.url,
+        ci: source.ci,
+        success: report.ok,
+        results: report.interactions.map((interaction) => ({
+          description: interaction.description,
+          success: interaction.ok,
+          mismatches: interaction.mismatches,
+        })),
+      });
+      published += 1;
+    } catch (error) {
+      failures.push(publicationFailure(pact.url, report.interactions[0]?.consumer ?? pact.consumer, error));
+    }
+  }
+  return {
+    provider: options.provider,
+    ok,
+    interactions,
+    ...(publish ? { publication: { published, failures } } : {}),
+  };
+}
+
+/**
+ * Throws a `verification-failed` error naming every failing interaction and field, or `results-not-published`
+ * naming each result the broker did not record and why; the report is the cause.
+ */
+export function assertProviderVerified(report: VerificationReport): void {
+  if (!report.ok) {
+    const failures = report.interactions
+      .filter((interaction) => !interaction.ok && !interaction.pending)
+      .map(
+        (interaction) =>
+          `  ${interaction.consumer} ← "${interaction.description}":\n` +
+          interaction.mismatches.map((mismatch) => `    ${mismatch.path}: ${mismatch.message}`).join('\n'),
+      );
+    throw new ContractError(
+      'verification-failed',
+      `Provider ${report.provider} does not honour its consumers' pacts:\n${failures.join('\n')}`,
+      { cause: report },
+    );
+  }
+  const unpublished = report.publication?.failures ?? [];
+  if (unpublished.length > 0) {
+    throw new ContractError(
+      'results-not-published',
+      `Provider ${report.provider} verified, but ${unpublished.length} result(s) did not reach the broker:\n` +
+        unpublished.map((failure) => `  ${failure.consumer}: ${failure.error.message}`).join('\n'),
+      { cause: report },
+    );
+  }
+}
+
+/** Runs the FFI verifier once over `sourceOptions`; interactions are marked pending when `pending`. */
+async function runVerifier(
+  options: MessageVerificationOptions,
+  sourceOptions: Record<string, unknown>,
+  pending: boolean,
+): Promise<VerificationReport> {
   const stateHandlers: Record<string, (params?: unknown) => Promise<void>> = {};
   for (const [name, handler] of Object.entries(options.stateHandlers ?? {})) {
     stateHandlers[name] = (params?: unknown) => handler(isRecord(params) ? params : {});
@@ -91,62 +206,34 @@ export async function verifyMessageProvider(
     provider: options.provider,
     logLevel: options.logLevel ?? 'error',
     // Passed as is (not spread): a target may answer every description through a Proxy.
-    messageProviders: options.messageProviders,
+    ...(options.messageProviders ? { messageProviders: options.messageProviders } : {}),
+    ...(options.providerBaseUrl ? { providerBaseUrl: options.providerBaseUrl } : {}),
     stateHandlers,
-    ...sourceOptions(options.source),
+    ...sourceOptions,
   });
   let raw: unknown;
   let rejection: unknown;
+  // pact-core falls back to these variables: a second broker source, or its own (unchecked) publication.
+  const hidden = hideEnv(['PACT_BROKER_BASE_URL', 'PACT_BROKER_PUBLISH_VERIFICATION_RESULTS']);
   try {
     raw = await verifier.verifyProvider();
   } catch (error) {
     // A failed verification also rejects, with the JSON results as its message; anything else could not run.
     rejection = error;
     raw = error instanceof Error ? error.message : error;
+  } finally {
+    hidden.restore();
   }
-  return parseReport(options.provider, raw, rejection);
+  return parseReport(options.provider, raw, rejection, pending);
 }
 
-/** Throws a `verification-failed` error naming every failing interaction and field, with the report as cause. */
-export function assertProviderVerified(report: VerificationReport): void {
-  if (report.ok) return;
-  const failures = report.interactions
-    .filter((interaction) => !interaction.ok && !interaction.pending)
-    .map(
-      (interaction) =>
-        `  ${interaction.consumer} ← "${interaction.description}":\n` +
-        interaction.mismatches.map((mismatch) => `    ${mismatch.path}: ${mismatch.message}`).join('\n'),
-    );
-  throw new ContractError(
-    'verification-failed',
-    `Provider ${report.provider} does not honour its consumers' pacts:\n${failures.join('\n')}`,
-    { cause: report },
-  );
-}
-
-function sourceOptions(source: PactSource): Record<string, unknown> {
-  if (source.kind === 'files') return { pactUrls: [...source.pactUrls] };
-  const { broker, ci } = source;
-  if (source.kind === 'url') {
-    return {
-      pactUrls: [source.pactUrl],
-      ...credentials(broker),
-      publishVerificationResult: true,
-      providerVersion: ci.version,
-      providerVersionBranch: ci.branch,
-      ...(ci.buildUrl ? { buildUrl: ci.buildUrl } : {}),
-    };
-  }
+function hideEnv(names: readonly string[]): { restore(): void } {
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  for (const name of names) delete process.env[name];
   return {
-    pactBrokerUrl: broker.baseUrl,
-    ...credentials(broker),
-    consumerVersionSelectors: consumerVersionSelectors.map((selector) => ({ ...selector })),
-    enablePending: true,
-    includeWipPactsSince: source.includeWipPactsSince ?? '2026-01-01',
-    publishVerificationResult: source.publish ?? true,
-    providerVersion: ci.version,
-    providerVersionBranch: ci.branch,
-    ...(ci.buildUrl ? { buildUrl: ci.buildUrl } : {}),
+    restore: () => {
+      for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+    },
   };
 }
 
@@ -174,7 +261,12 @@ interface RawInteractionResult {
   readonly mismatch?: { readonly mismatches?: readonly RawMismatch[]; readonly message?: string };
 }
 
-function parseReport(provider: string, raw: unknown, rejection: unknown): VerificationReport {
+function parseReport(
+  provider: string,
+  raw: unknown,
+  rejection: unknown,
+  pending: boolean,
+): VerificationReport {
   let parsed: { result?: boolean; interactionResults?: readonly RawInteractionResult[] };
   try {
     parsed = JSON.parse(String(raw)) as typeof parsed;
@@ -198,7 +290,7 @@ function parseReport(provider: string, raw: unknown, rejection: unknown): Verifi
       consumer: result.consumer ?? '',
       description: result.description ?? '',
       ok: result.result === 'OK',
-      pending: result.pending ?? false,
+      pending: pending || (result.pending ?? false),
       mismatches,
     };
   });
