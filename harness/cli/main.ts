@@ -3,6 +3,7 @@ import packageJson from '../../package.json';
 import { CliExit } from './cli-exit';
 import { registerContractsCommand } from './commands/contracts';
 import { registerFuzzCommand } from './commands/fuzz';
+import { registerInitCommand } from './commands/init';
 import { registerRunCommand } from './commands/run';
 import { registerScenariosCommand } from './commands/scenarios';
 import { registerServiceCommand } from './commands/service';
@@ -14,10 +15,13 @@ const program = new Command('troupe')
     'Contract tests, delivery fuzzing and eventual-consistency assertions for choreographed services',
   )
   .version(packageJson.version)
+  // `troupe --version` only before a subcommand: `contracts can-i-deploy --version <sha>` is the subcommand's.
+  .enablePositionalOptions()
   .showHelpAfterError()
   // Usage errors must exit 2 (CI tells them from test failures), so commander reports instead of exiting.
   .exitOverride();
 
+registerInitCommand(program);
 registerRunCommand(program);
 registerScenariosCommand(program);
 registerFuzzCommand(program);
