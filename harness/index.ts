@@ -4,6 +4,14 @@
  * this file is the one place a user imports from.
  */
 
+// Config: the target manifest (troupe.config.ts) — defineConfig types it, loadConfig reads and validates it.
+export { defineConfig } from './config/define-config';
+export { CONFIG_FILE_NAMES, findConfigFile, loadConfig } from './config/load-config';
+export type { LoadedConfig } from './config/load-config';
+export { ConfigError } from './config/config-error';
+export type { ConfigErrorCode, ConfigIssue } from './config/config-error';
+export type { ResolvedTroupeConfig, TroupeConfig } from './config/config-schema';
+
 // Events: envelope, definitions, catalog, black-box envelope adapters.
 export { envelopeSchema } from './events/envelope';
 export type { Envelope } from './events/envelope';
