@@ -4,7 +4,6 @@ import { CliExit } from './cli-exit';
 import { registerContractsCommand } from './commands/contracts';
 import { registerFuzzCommand } from './commands/fuzz';
 import { registerInitCommand } from './commands/init';
-import { registerInitCommand } from './commands/init';
 import { registerRunCommand } from './commands/run';
 import { registerScenariosCommand } from './commands/scenarios';
 import { registerServiceCommand } from './commands/service';
@@ -22,7 +21,6 @@ const program = new Command('troupe')
   // Usage errors must exit 2 (CI tells them from test failures), so commander reports instead of exiting.
   .exitOverride();
 
-registerInitCommand(program);
 registerInitCommand(program);
 registerRunCommand(program);
 registerScenariosCommand(program);
