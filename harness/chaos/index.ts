@@ -16,6 +16,10 @@ export type {
   FaultSelection,
   MessageMatch,
 } from './plan/chaos-fault';
+export { planFromSchedule } from './plan/plan-from-schedule';
+export type { ConvertedPlan, ScheduleMapping } from './plan/plan-from-schedule';
+export { chaosPlanArbitrary, randomChaosPlan } from './plan/chaos-plan-arbitrary';
+export type { ChaosPlanShape } from './plan/chaos-plan-arbitrary';
 export { renderFaultLog } from './fault-log';
 export type { FaultLogEntry } from './fault-log';
 export type { ConnectionView, ConsumerView } from './session/connection-session';

@@ -159,8 +159,12 @@ export class FaultEngine {
         continue;
       }
       if (fault.kind !== 'delay' && fault.kind !== 'reorder' && fault.kind !== 'duplicate') continue;
-      if (fault.kind === 'duplicate' ? duplicate !== undefined : timing !== undefined) continue;
+      // Every matching fault counts the message (ordinals stay true); one timing fault per delivery wins.
       if (!this.selects(armed, fault, facts)) continue;
+      if (fault.kind !== 'duplicate' && timing !== undefined) {
+        armed.applied -= 1;
+        continue;
+      }
       if (fault.kind === 'delay') {
         timing = { kind: 'delay', ms: fault.ms };
         applied.push({ fault, detail: `held ${fault.ms} ms` });
@@ -176,14 +180,18 @@ export class FaultEngine {
         };
         applied.push({ fault, detail: `held back (reorder group ${group}, ${fault.count} deliveries)` });
       } else {
+        const copies = fault.copies ?? 1;
+        const redelivered = fault.redelivered ?? false;
+        const lagMs = fault.lagMs ?? 0;
+        // Two duplicate faults on one delivery add up.
         duplicate = {
-          copies: fault.copies ?? 1,
-          redelivered: fault.redelivered ?? false,
-          lagMs: fault.lagMs ?? 0,
+          copies: copies + (duplicate?.copies ?? 0),
+          redelivered: redelivered || (duplicate?.redelivered ?? false),
+          lagMs: Math.max(lagMs, duplicate?.lagMs ?? 0),
         };
         applied.push({
           fault,
-          detail: `${duplicate.copies} cop${duplicate.copies === 1 ? 'y' : 'ies'}${duplicate.redelivered ? ' flagged redelivered' : ''}${duplicate.lagMs > 0 ? ` ${duplicate.lagMs} ms later` : ''}`,
+          detail: `${copies} cop${copies === 1 ? 'y' : 'ies'}${redelivered ? ' flagged redelivered' : ''}${lagMs > 0 ? ` ${lagMs} ms later` : ''}`,
         });
       }
       this.retireIfSpent(armed);
@@ -211,8 +219,7 @@ export class FaultEngine {
         }
         continue;
       }
-      if (fault.kind !== 'lose-ack' || lose) continue;
-      if (!this.selects(armed, fault, facts)) continue;
+      if (fault.kind !== 'lose-ack' || !this.selects(armed, fault, facts)) continue;
       lose = true;
       applied.push({ fault, detail: 'ack withheld from the broker' });
       if (fault.thenCut !== undefined && cut === undefined) cut = { how: fault.thenCut, fault };
@@ -239,8 +246,11 @@ export class FaultEngine {
         continue;
       // Confirm faults mean nothing to a publisher that asked for no confirms.
       if (fault.kind !== 'drop-publish' && !confirmMode) continue;
-      if (action !== 'forward' || (fault.kind === 'delay-confirm' && delayConfirmMs !== undefined)) continue;
       if (!this.selects(armed, fault, facts)) continue;
+      if (action !== 'forward' || (fault.kind === 'delay-confirm' && delayConfirmMs !== undefined)) {
+        armed.applied -= 1; // another fault already decided this publish
+        continue;
+      }
       if (fault.kind === 'delay-confirm') {
         delayConfirmMs = fault.ms;
         applied.push({ fault, detail: `confirm held ${fault.ms} ms` });
