@@ -2,7 +2,7 @@ import { PactV4 } from '@pact-foundation/pact';
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { addEventInteraction } from '../../harness/contracts/pact/event-interaction';
-import { eventMessageContract } from '../../harness/contracts/pact/event-message';
+import { eventMessageContract, eventMessageMetadata } from '../../harness/contracts/pact/event-message';
 import { eventInteractionName } from '../../harness/contracts/pact/message-provider-target';
 import { normalizePact } from '../../harness/contracts/pact/normalize-pact';
 import { shopCatalog } from '../../reference-services/events/catalog';
@@ -50,7 +50,7 @@ describe('shop consumer pacts (PactV4 asynchronous interactions, real consumer c
           description,
           states: edge.states,
           contract,
-          metadata: { routingKey: edge.event.routingKey },
+          metadata: eventMessageMetadata(edge.event),
         }).executeTest(async (message) => {
           const clock = manualClock(Date.UTC(2026, 0, 1, 12));
           const shop = createShopProcessors({

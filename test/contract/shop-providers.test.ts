@@ -134,11 +134,29 @@ describe('broken producers fail verification, naming the field', () => {
     expect(failingPaths(report).join('\n')).toMatch(/\$\.payload .*estimatedDelivery/);
   });
 
+  it('payments publishes PaymentCompleted with another content type (the body unchanged)', async () => {
+    const report = await verifyProviderTarget(
+      shopProviderTarget('payments', {
+        amendMessage: (message) =>
+          message.type === 'PaymentCompleted' ? { ...message, contentType: 'text/plain' } : message,
+      }),
+      { kind: 'files', pactUrls: pactsFor('payments') },
+    );
+    expect(report.ok).toBe(false);
+    const failing = report.interactions.filter((interaction) => !interaction.ok);
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.every((interaction) => interaction.description.startsWith('PaymentCompleted:'))).toBe(
+      true,
+    );
+    expect(failingPaths(report).join('\n')).toMatch(/contentType.*text\/plain|text\/plain.*contentType/i);
+  });
+
   it('orders publishes OrderPlaced on another routing key', async () => {
     const report = await verifyBroken('orders', (record) =>
       record.eventType === 'OrderPlaced' ? { ...record, routingKey: 'orders.placed' } : record,
     );
     expect(report.ok).toBe(false);
-    expect(failingPaths(report).join('\n')).toContain('routingKey');
+    expect(failingPaths(report).join('\n')).toMatch(/routingKey.*orders\.order\.placed|orders\.placed/);
+    expect(() => assertProviderVerified(report)).toThrow(/routingKey/);
   });
 });

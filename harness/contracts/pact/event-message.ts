@@ -71,3 +71,14 @@ export function eventMessageContract(
   }
   return { ...contract, rules };
 }
+
+/**
+ * The message metadata every pact of `definition` carries — part of the contract, checked by provider
+ * verification: the routing key consumers bind to and the content type they parse (JSON unless the event says).
+ */
+export function eventMessageMetadata(
+  definition: Pick<EventDefinition, 'routingKey'>,
+  contentType = 'application/json',
+): Readonly<Record<string, string>> {
+  return { routingKey: definition.routingKey, contentType };
+}

@@ -7,10 +7,28 @@ import {
   type VerificationReport,
 } from './verify-message-provider';
 
-/** A message as the provider's real code wrote it (the outbox row): the serialized body and its routing key. */
+/**
+ * A message as the provider's real code produced it: the serialized body and what travels with it. Everything
+ * given here is message metadata the pact's expectations are checked against (`routingKey`, `contentType`,
+ * `exchange`, and each header by its own name); nothing is filled in for the producer.
+ */
 export interface ProducedMessage {
   readonly body: string;
   readonly routingKey?: string;
+  readonly contentType?: string;
+  readonly exchange?: string;
+  /** AMQP headers and properties by name (`type`, `x-event-type`, `ce-type`…). */
+  readonly headers?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The pact message metadata of a produced message. */
+export function producedMetadata(message: ProducedMessage): Record<string, string | number | boolean> {
+  return {
+    ...message.headers,
+    ...(message.exchange !== undefined ? { exchange: message.exchange } : {}),
+    ...(message.routingKey !== undefined ? { routingKey: message.routingKey } : {}),
+    ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+  };
 }
 
 /**
@@ -53,9 +71,7 @@ export function verifyProviderTarget(
   const produce: MessageProducer = async (descriptor) => {
     const message = await target.produce(eventTypeOfInteraction(descriptor.description));
     const body: unknown = JSON.parse(message.body);
-    const metadata: Record<string, string> = { contentType: 'application/json' };
-    if (message.routingKey !== undefined) metadata['routingKey'] = message.routingKey;
-    return { __pactMessageMetadata: metadata, message: body };
+    return { __pactMessageMetadata: producedMetadata(message), message: body };
   };
   // Descriptions are not known in advance with a broker: answer every one (the verifier looks them up by name).
   const messageProviders = new Proxy<Record<string, MessageProducer>>(

@@ -10,6 +10,8 @@ import { MemoryStore } from '../../../reference-services/kit/memory-store';
 import type { NewOutboxRecord, OutboxRecord, Store } from '../../../reference-services/kit/store';
 import { consumersOf, type ServiceName } from '../../../reference-services/services';
 import { createShopProcessors } from '../../../reference-services/shop-processors';
+import { toMessage } from '../../../reference-services/kit/outbox-relay';
+import type { OutgoingMessage } from '../../../harness/transport/transport';
 import { withOutboxRewrite } from './outbox-rewrite';
 
 /** The provider states consumers of the shop may name (the setup each one adds). */
@@ -33,11 +35,15 @@ const sku = 'BOOK-001';
 /**
  * A shop service as a pact provider: `produce(eventType)` runs the real shop in memory — the order command, then
  * every consumer's real handler on each outbox row, in order — until the provider's own code writes an
- * `eventType` row, and returns that row. No hand-written message anywhere.
+ * `eventType` row, and returns the message the outbox relay makes of it. No hand-written message anywhere.
  */
 export function shopProviderTarget(
   provider: ServiceName,
-  options: { readonly rewriteOutbox?: (record: NewOutboxRecord) => NewOutboxRecord } = {},
+  options: {
+    readonly rewriteOutbox?: (record: NewOutboxRecord) => NewOutboxRecord;
+    /** Changes the broker message the relay makes of the row (a producer that sends another content type). */
+    readonly amendMessage?: (message: OutgoingMessage) => OutgoingMessage;
+  } = {},
 ): MessageProviderTarget {
   let setup = defaultSetup();
   const state =
@@ -62,7 +68,7 @@ export function shopProviderTarget(
       if (definition.producer !== provider) {
         throw new Error(`${eventType} is produced by ${definition.producer}, not by ${provider}`);
       }
-      return runShopUntil(eventType, current, options.rewriteOutbox);
+      return runShopUntil(eventType, current, options.rewriteOutbox, options.amendMessage);
     },
   };
 }
@@ -75,6 +81,7 @@ async function runShopUntil(
   eventType: string,
   setup: ShopSetup,
   rewrite: ((record: NewOutboxRecord) => NewOutboxRecord) | undefined,
+  amend: ((message: OutgoingMessage) => OutgoingMessage) | undefined,
 ): Promise<ProducedMessage> {
   const clock = manualClock(Date.UTC(2026, 0, 1, 12));
   const memory = new MemoryStore({ clock: clock.now });
@@ -103,7 +110,7 @@ async function runShopUntil(
     for (let delivered = 0; ; delivered++) {
       const rows: OutboxRecord[] = await store.outbox();
       const wanted = rows.find((row) => row.eventType === eventType);
-      if (wanted) return { body: wanted.body, routingKey: wanted.routingKey };
+      if (wanted) return producedBy(wanted, amend);
       const next = rows[delivered];
       if (!next) {
         const seen = rows.map((row) => row.eventType).join(' → ');
@@ -118,6 +125,19 @@ async function runShopUntil(
   } finally {
     await store.close();
   }
+}
+
+/** What the outbox relay would publish for `row` (its real `toMessage`): body, routing key, content type. */
+function producedBy(
+  row: OutboxRecord,
+  amend: ((message: OutgoingMessage) => OutgoingMessage) | undefined,
+): ProducedMessage {
+  const message = amend ? amend(toMessage(row)) : toMessage(row);
+  return {
+    body: Buffer.from(message.body).toString('utf8'),
+    routingKey: message.routingKey,
+    ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+  };
 }
 
 /** Every producer of the shop as a pact provider (what `troupe contracts verify` runs by default). */
