@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import type * as TsxCjsApi from 'tsx/cjs/api';
+import type * as TsxEsmApi from 'tsx/esm/api';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -64,7 +67,7 @@ export async function loadConfig(
 export function validateConfig(raw: unknown, file: string): ResolvedTroupeConfig {
   const result = troupeConfigSchema.safeParse(raw);
   if (result.success) return result.data;
-  const issues = result.error.issues.flatMap((issue) => toConfigIssues(issue));
+  const issues = result.error.issues.flatMap((issue) => toConfigIssues(issue, [], raw));
   throw new ConfigError('invalid-config', formatConfigIssues(file, issues), {
     file,
     issues,
@@ -89,20 +92,41 @@ async function readManifest(file: string): Promise<unknown> {
 
 /**
  * Imports a JS/TS module through tsx's API, not through whatever runs us (plain node from dist/, tsx, Jest's
- * CommonJS runtime): CommonJS `require` first (works everywhere, including inside Jest), then tsx's ESM import
- * for modules that need it (top-level await).
+ * CommonJS runtime): tsx's CommonJS `require` loads the manifest, and tsx's ESM import takes modules that need
+ * it (top-level await). Inside a test runner whose module registry cannot host tsx (Jest), the runner's own
+ * loader (which compiles TypeScript) imports it.
  */
 async function importModule(file: string): Promise<unknown> {
   const url = pathToFileURL(file).href;
-  const { require: tsxRequire } = await import('tsx/cjs/api');
+  const nodeRequire = createRequire(loaderBase());
+  let tsxRequire: typeof TsxCjsApi.require;
+  try {
+    tsxRequire = (nodeRequire('tsx/cjs/api') as typeof TsxCjsApi).require;
+  } catch {
+    // A test runner with its own module registry (Jest) cannot host tsx's hooks, but compiles TS itself.
+    return (await import(file)) as unknown;
+  }
   try {
     return tsxRequire(file, url) as unknown;
   } catch (error) {
     if (!isEsmOnly(error)) throw error;
   }
-  const { tsImport } = await import('tsx/esm/api');
+  // tsx's ESM API must be imported as ESM (its CommonJS build cannot find its own loader).
+  const esmApi = pathToFileURL(nodeRequire.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const { tsImport } = (await nativeImport(esmApi)) as typeof TsxEsmApi;
   return (await tsImport(url, url)) as unknown;
 }
+
+/** Where tsx is resolved from: this module (CommonJS, or an ESM build with shims), else the working directory. */
+function loaderBase(): string {
+  return typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'troupe.config.loader.js');
+}
+
+/** A real dynamic `import()` that no transpiler turns into `require` (this file may be compiled to CommonJS). */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point: keep import() native
+const nativeImport = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<unknown>;
 
 function isEsmOnly(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -122,19 +146,23 @@ function defaultExport(module: unknown): unknown {
 }
 
 /** One zod issue as manifest issues; a failed union is explained by its closest branch. */
-function toConfigIssues(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[] = []): ConfigIssue[] {
+function toConfigIssues(
+  issue: z.core.$ZodIssue,
+  prefix: readonly PropertyKey[],
+  raw: unknown,
+): ConfigIssue[] {
   const at = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // The branch that got furthest (fewest issues, deepest path) is what the user meant.
     const ranked = issue.errors
-      .map((branch) => branch.map((inner) => toConfigIssues(inner, at)).flat())
+      .map((branch) => branch.map((inner) => toConfigIssues(inner, at, raw)).flat())
       .sort((a, b) => score(a) - score(b));
     const best = ranked[0] ?? [];
     const shallow = best.every((inner) => inner.path === formatPath(at));
     if (!shallow) return best;
     return [{ path: formatPath(at), message: 'not one of the accepted shapes', expected: unionShapes(at) }];
   }
-  return [{ path: formatPath(at), ...describeIssue(issue) }];
+  return [{ path: formatPath(at), ...describeIssue(issue, valueAt(raw, at)) }];
 }
 
 function score(issues: readonly ConfigIssue[]): number {
@@ -142,21 +170,31 @@ function score(issues: readonly ConfigIssue[]): number {
   return issues.length * 10 - depth;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { message: string; expected?: string } {
+/** The value at `at` in the manifest as written (zod does not keep inputs in issues). */
+function valueAt(raw: unknown, at: readonly PropertyKey[]): unknown {
+  let current = raw;
+  for (const part of at) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): { message: string; expected?: string } {
   switch (issue.code) {
     case 'unrecognized_keys':
       return { message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
     case 'invalid_type':
-      return issue.input === undefined
+      return input === undefined
         ? { message: 'missing', expected: issue.expected }
-        : { message: `got ${typeName(issue.input)}`, expected: issue.expected };
+        : { message: `got ${typeName(input)}`, expected: issue.expected };
     case 'invalid_value':
       return {
-        message: `got ${JSON.stringify(issue.input)}`,
+        message: `got ${JSON.stringify(input)}`,
         expected: `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'invalid_format':
-      return { message: `got ${JSON.stringify(issue.input)}`, expected: issue.message };
+      return { message: `got ${JSON.stringify(input)}`, expected: issue.message };
     default:
       return { message: issue.message };
   }

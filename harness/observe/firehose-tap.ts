@@ -29,6 +29,11 @@ export interface FirehoseTapOptions {
   readonly vhost?: string;
   /** How to run rabbitmqctl (tests inject a fake). */
   readonly rabbitmqctl?: { readonly command?: string; readonly run?: CommandRunner };
+  /**
+   * Records only what this accepts (the firehose reports the whole vhost: e.g. keep default-exchange publications
+   * to the system's own queues only). Default: everything bound.
+   */
+  readonly accept?: (delivery: RecordableDelivery) => boolean;
 }
 
 /** A running firehose tap. */
@@ -82,7 +87,9 @@ export async function startFirehoseTap(options: FirehoseTapOptions): Promise<Sta
       queue,
       (delivery) => {
         try {
-          log.record(fromFirehose(delivery));
+          const reported = fromFirehose(delivery);
+          if (options.accept && !options.accept(reported)) return Promise.resolve('ack');
+          log.record(reported);
         } catch (error) {
           console.error(error instanceof Error ? error.message : error);
         }

@@ -1,3 +1,4 @@
+import { isInjectedCopy, isInjectedMessage } from './injected-message';
 import { isIdentified, type ObservedEvent } from './observed-event';
 
 export interface AccountingOptions {
@@ -10,8 +11,13 @@ export interface AccountingOptions {
   readonly expectedFlows?: readonly string[];
   /** Event types allowed at all; others make their flow `unexpected`. Default: any type. */
   readonly knownTypes?: readonly string[];
-  /** Types a flow may emit at most once (distinct eventIds). Default: the terminal types. */
+  /** Types a flow may emit at most once (distinct publications). Default: the terminal types. */
   readonly atMostOnce?: readonly string[];
+  /**
+   * Messages Troupe published itself (flow starts, chaos copies): not the system's publications, so never counted
+   * as its events; a copy counts as a repeated delivery. Default: marked `x-troupe-injected` (or `x-troupe-chaos`).
+   */
+  readonly isInjected?: (event: ObservedEvent) => boolean;
 }
 
 /** Jepsen-style verdict for one flow. */
@@ -30,7 +36,10 @@ export interface FlowAccount {
   readonly unexpected: readonly string[];
   /** Reached exactly one terminal event although deliveries were duplicated or redelivered on the way. */
   readonly recovered: boolean;
-  /** Deliveries of an eventId already delivered (duplicate publications or redeliveries); tolerated by design. */
+  /**
+   * Deliveries of a publication already delivered (redeliveries, re-publications with the same id, copies Troupe
+   * injected); tolerated by design.
+   */
   readonly repeatedDeliveries: number;
   readonly deliveries: number;
 }
@@ -74,14 +83,23 @@ export function accountFlows(events: readonly ObservedEvent[], options: Accounti
     if (list) list.push(event);
     else byFlow.set(event.identity.correlationId, [event]);
   }
+  const injectedOf = options.isInjected ?? ((event: ObservedEvent) => isInjectedMessage(event.headers));
   const flows: FlowAccount[] = [];
   for (const [correlationId, flowEvents] of byFlow) {
+    // One entry per publication: a real id counts once however often it was delivered; an id-less message (a
+    // synthetic id) once per record, except a record the broker redelivered to the observer.
     const distinct = new Map<string, string>();
     let repeatedDeliveries = 0;
     for (const event of flowEvents) {
       const identity = event.identity;
       if (!identity) continue;
+      if (injectedOf(event)) {
+        // Troupe's own message (a flow start, a chaos copy of a publication): never the system's.
+        if (isInjectedCopy(event.headers)) repeatedDeliveries++;
+        continue;
+      }
       if (distinct.has(identity.eventId) || event.redelivered) repeatedDeliveries++;
+      if (identity.syntheticId === true && event.redelivered) continue;
       distinct.set(identity.eventId, identity.eventType);
     }
     const types = [...distinct.values()];

@@ -39,6 +39,7 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<DeliveryOutcome>;
 /** A queue and the routing-key patterns (`orders.#`, `payments.payment.*`) that bind it to the exchange. */
 export interface QueueSpec {
   readonly name: string;
+  /** Routing-key patterns; `''` for fanout and headers exchanges (a headers binding without arguments takes all). */
   readonly bindings: readonly string[];
   /** Exchange that rejected messages go to; its queue is declared by the topology too. */
   readonly deadLetterExchange?: string;
@@ -48,9 +49,15 @@ export interface QueueSpec {
   readonly exclusive?: boolean;
 }
 
-/** Exchanges and queues declared as data, so adapters can replay them after a reconnect. */
+/** The four AMQP exchange types. `headers` routes on header values (a binding without arguments takes all). */
+export type ExchangeType = 'topic' | 'fanout' | 'direct' | 'headers';
+
+/**
+ * Exchanges and queues declared as data, so adapters can replay them after a reconnect. A queue bound to an
+ * exchange the topology does not list is bound to it as it exists, never (re)declared.
+ */
 export interface Topology {
-  readonly exchanges: readonly { readonly name: string; readonly type: 'topic' | 'fanout' | 'direct' }[];
+  readonly exchanges: readonly { readonly name: string; readonly type: ExchangeType }[];
   readonly queues: readonly (QueueSpec & { readonly exchange: string })[];
 }
 

@@ -9,6 +9,7 @@
  * - `connection-lost`: the connection dropped; the adapter reconnects on its own.
  * - `closed`: the transport was used after `close()`.
  * - `rabbitmqctl-failed`: the `rabbitmqctl` command failed or printed something unparseable.
+ * - `exchange-mismatch`: an exchange exists with another type than expected (it is never redeclared).
  */
 export type AmqpTransportErrorCode =
   | 'invalid-topology'
@@ -19,7 +20,8 @@ export type AmqpTransportErrorCode =
   | 'consumer-error'
   | 'connection-lost'
   | 'closed'
-  | 'rabbitmqctl-failed';
+  | 'rabbitmqctl-failed'
+  | 'exchange-mismatch';
 
 /** An error of the AMQP adapter: a stable `code`, a message naming what and where, and the underlying `cause`. */
 export class AmqpTransportError extends Error {

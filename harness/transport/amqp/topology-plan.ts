@@ -1,11 +1,11 @@
-import type { Topology, QueueSpec } from '../transport';
+import type { ExchangeType, Topology, QueueSpec } from '../transport';
 import { deadLetterQueueName } from '../dead-letter';
 import { AmqpTransportError } from './amqp-transport-error';
 
 /** AMQP `exchange.declare` arguments for one exchange. */
 export interface ExchangeDeclaration {
   readonly exchange: string;
-  readonly type: 'topic' | 'fanout' | 'direct';
+  readonly type: ExchangeType;
   readonly durable: boolean;
 }
 
@@ -87,7 +87,10 @@ export function planTopology(topology: Topology): TopologyPlan {
     checkName(`queues[${i}]`, spec.name);
     checkName(`queues[${i}].exchange`, spec.exchange);
     spec.bindings.forEach((binding, j) => {
-      if (!BINDING.test(binding)) {
+      // '' binds to fanout and headers exchanges; a trailing '.' is an empty last word (the firehose's
+      // `publish.` is the default exchange).
+      const words = binding.endsWith('.') ? binding.slice(0, -1) : binding;
+      if (binding !== '' && !BINDING.test(words)) {
         throw new AmqpTransportError(
           'invalid-topology',
           `queues[${i}] (${spec.name}).bindings[${j}] ${JSON.stringify(binding)} is not a routing-key pattern`,
