@@ -35,11 +35,14 @@ const shared: Options = {
   outDir: 'dist',
   // Explicit extensions: the package has no "type" field, and .mjs / .cjs (with .d.mts / .d.cts) mean the same
   // to Node, TypeScript and bundlers whatever the importing project's own "type" is.
-  outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.cjs' }),
+  outExtension: ({ format }) =>
+    format === 'esm' ? { js: '.mjs', dts: '.d.mts' } : { js: '.cjs', dts: '.d.cts' },
   sourcemap: true,
   splitting: true,
   shims: true, // __dirname / __filename in ESM, import.meta.url in CommonJS
   skipNodeModulesBundle: true,
+  // uuid ships ESM only, which Jest's CommonJS runtime cannot require: inlined (a few hundred lines) instead.
+  noExternal: ['uuid'],
   esbuildPlugins: [packageJsonPlugin],
   tsconfig: 'tsconfig.json',
 };

@@ -68,24 +68,13 @@ export type { InfrastructureChoice, InfrastructureProbes } from './infra/infrast
 export { InfraError } from './infra/infra-error';
 export { maskUrl } from './infra/mask-url';
 
-// Contracts: zod → pact, consumer pacts, provider verification, broker, compatibility, AsyncAPI, lint.
+// Contracts without Pact's types: zod → pact rules, compatibility, AsyncAPI, lint, the broker CLI. Consumer pacts
+// and provider verification (their signatures name @pact-foundation/pact types, an optional dependency) are in
+// `troupe/contracts` (harness/contracts/index.ts), with all of the above.
 export { zodToPact, jsonSchemaToPact } from './contracts/pact-rules/zod-to-pact';
 export type { ContractLooseness, PactBodyContract } from './contracts/pact-rules/types';
 export { validInstances } from './contracts/instances/valid-instances';
 export { eventMessageContract, eventMessageSchema } from './contracts/pact/event-message';
-export { addEventInteraction } from './contracts/pact/event-interaction';
-export type { EventInteractionSpec, ProviderStateSpec } from './contracts/pact/event-interaction';
-export { eventInteractionName, verifyProviderTarget } from './contracts/pact/message-provider-target';
-export type { MessageProviderTarget, ProducedMessage } from './contracts/pact/message-provider-target';
-export {
-  assertProviderVerified,
-  consumerVersionSelectors,
-  verifyMessageProvider,
-} from './contracts/pact/verify-message-provider';
-export type {
-  MessageVerificationOptions,
-  VerificationReport,
-} from './contracts/pact/verify-message-provider';
 export { checkCompatibility } from './contracts/compat/check-compatibility';
 export type {
   BreakingChange,

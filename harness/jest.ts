@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { closeOpenResources, trackOpenResources } from './_internals/open-resources';
-import { flowMatchers } from './assert/matchers';
+import { flowMatchers, type FlowMatchers } from './assert/matchers';
 
 /** The part of Jest's globals this setup uses. */
 interface JestGlobals {
@@ -24,6 +24,22 @@ if (expect === undefined || afterAll === undefined) {
 expect.extend(flowMatchers);
 trackOpenResources();
 afterAll(closeOpenResources);
+
+// The matchers' types on Jest's `expect` (here, not in assert/matchers.ts: a Vitest user's type check must not need
+// Jest's `expect` package). In this repository the file is part of the program, so every test sees them.
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
+    interface Matchers<R, T = {}> extends FlowMatchers<R> {}
+  }
+}
+
+// For `import { expect } from '@jest/globals'` users: the same matchers on the `expect` package's type.
+declare module 'expect' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
+  interface Matchers<R extends void | Promise<void>, T = unknown> extends FlowMatchers<R> {}
+}
 
 export { flowMatchers } from './assert/matchers';
 export type { FlowMatchers } from './assert/matchers';

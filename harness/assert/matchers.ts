@@ -20,7 +20,7 @@ interface MatcherContext {
 /**
  * Jest matchers over a `Flow`. Install once per test file (or in a setup file):
  * `expect.extend(flowMatchers)`; then `await expect(flow(log, id)).toEventuallyEmit('ShipmentScheduled', { within: 5000 })`.
- * Importing this module also adds their types to `expect(…)`.
+ * Their types on `expect(…)` come with `troupe/jest` (harness/jest.ts) or `troupe/vitest` (harness/vitest.ts).
  */
 export const flowMatchers = {
   toEventuallyEmit(this: MatcherContext, received: unknown, type: string, options: WithinOptions) {
@@ -89,18 +89,4 @@ export interface FlowMatchers<R> {
   toEmitExactlyOnce(type: string, options: ExactlyOnceOptions): Promise<R>;
   /** Nothing in flight (or idle `idleFor`) before `within`. */
   toBecomeQuiescent(options: QuiescentOptions): Promise<R>;
-}
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace jest {
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
-    interface Matchers<R, T = {}> extends FlowMatchers<R> {}
-  }
-}
-
-// For `import { expect } from '@jest/globals'` users: the same matchers on the `expect` package's type.
-declare module 'expect' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
-  interface Matchers<R extends void | Promise<void>, T = unknown> extends FlowMatchers<R> {}
 }
