@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { loadavg } from 'node:os';
-import { shopSimTarget, type ShopWorkload } from '../harness/cli/commands/fuzz/shop-sim-target';
+import { shopSimTarget, type ShopWorkload } from '../reference-services/target/shop-sim-target';
 import { checkSchedule } from '../harness/fuzz/check-schedule';
 import { fuzzSimulation } from '../harness/fuzz/fuzz-simulation';
 import { describeFault, type Fault } from '../harness/fuzz/schedule';

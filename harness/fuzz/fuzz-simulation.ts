@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { checkSchedule, type BaselineCache, type Violation } from './check-schedule';
 import { formatFuzzReport } from './report';
-import { faultArbitrary, type Schedule, type ScheduleShape } from './schedule';
+import { faultArbitrary, type Fault, type Schedule, type ScheduleShape } from './schedule';
 import type { SimTarget } from './sim-target';
 import type { TimelineEntry } from './simulate';
 
@@ -102,13 +102,18 @@ export async function fuzzSimulation<W>(
     ...options.shape,
     consumers: target.consumers,
     ...(target.crashPoints ? { crashPoints: target.crashPoints } : {}),
+    ...(target.publishers ? { publishers: target.publishers } : {}),
   };
   // One reordering per workload, shared by its schedules (so they share one clean baseline run); each schedule
   // adds its own duplicates, lost acks and crashes.
   const reordering = fc.array(faultArbitrary(shape, ['delay']), { maxLength: 3 });
-  const faults = fc.array(faultArbitrary(shape, ['duplicate', 'redeliver', 'crash']), {
-    maxLength: shape.maxFaults ?? 6,
-  });
+  const faults = fc.array(
+    faultArbitrary(shape, ['duplicate', 'redeliver', 'crash', 'fail', 'cut', 'confirm']),
+    { maxLength: shape.maxFaults ?? 6 },
+  );
+  // Half the schedules run one thing at a time; the others interleave, seeded (shrinks to 0: sequential).
+  const interleave = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 0x7fffffff }));
+  const perSchedule = fc.record({ faults, interleave });
   const baselines: BaselineCache = new Map();
   const simulateOptions = options.maxSteps ? { maxSteps: options.maxSteps } : {};
   let executed = 0;
@@ -120,11 +125,11 @@ export async function fuzzSimulation<W>(
   const property = fc.asyncProperty(
     target.workload,
     reordering,
-    fc.array(faults, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
+    fc.array(perSchedule, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
     async (workload, delays, lists) => {
       invocations++;
       for (const list of lists) {
-        const schedule: Schedule = { faults: [...delays, ...list] };
+        const schedule = scheduleOf(delays, list);
         executed++;
         if (!failedYet) untilFailure++;
         options.onProgress?.({
@@ -169,7 +174,7 @@ export async function fuzzSimulation<W>(
   };
   if (!details.failed || !details.counterexample) return base;
   const [workload, delays, lists] = details.counterexample;
-  const list = lists.map((own): Schedule => ({ faults: [...delays, ...own] }));
+  const list = lists.map((own) => scheduleOf(delays, own));
   const path = details.counterexamplePath ?? '';
   const replay = `${seed}:${path}`;
   // Re-run the minimal case once more, recording its timeline (deterministic: same result).
@@ -202,6 +207,13 @@ export async function fuzzSimulation<W>(
       shrinks: details.numShrinks,
     },
   };
+}
+
+function scheduleOf(
+  delays: readonly Fault[],
+  own: { readonly faults: readonly Fault[]; readonly interleave: number },
+): Schedule {
+  return { faults: [...delays, ...own.faults], ...(own.interleave ? { interleave: own.interleave } : {}) };
 }
 
 /** Like `fuzzSimulation`, but throws a `FuzzViolationError` (report as `cause`) when a property breaks. */

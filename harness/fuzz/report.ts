@@ -32,6 +32,9 @@ export function formatFuzzReport(report: FuzzReport): string {
     ...(failure.schedule.faults.length === 0
       ? ['  (no faults: the clean run itself breaks an invariant)']
       : failure.schedule.faults.map((fault) => `  - ${describeFault(fault)}`)),
+    failure.schedule.interleave
+      ? `  interleaved by the scheduler (seed ${failure.schedule.interleave}): deliveries, batches and transactions run concurrently`
+      : '  sequential: one thing at a time',
     '',
     `Flows: ${failure.flows.map((key) => `${label(key)}=${key}`).join(', ')}`,
     '',
@@ -53,6 +56,7 @@ export function formatTimeline(
       continue;
     }
     const what = `${entry.queue}#${entry.nth}${entry.copy ? ' copy' : ''}${entry.redelivered ? ' redelivered' : ''}`;
+    // Published while this delivery was in flight (several can be in flight at once when interleaved).
     const emitted = entry.emitted.length > 0 ? ` → ${entry.emitted.join(', ')}` : '';
     const fault = entry.fault ? `  ⚡ ${entry.fault}` : '';
     lines.push(

@@ -3,28 +3,61 @@ import type { EnvelopeAdapter } from '../events/envelope-adapter';
 import type { InMemoryTransport } from '../transport/memory/in-memory-transport';
 import type { Invariant } from './invariant';
 
+/** Virtual timers: pass them to runtimes, relays and stores so backoffs and polls run in simulated time. */
+export interface SimTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  /** On a later scheduler turn (`setImmediate` in virtual time). */
+  defer(fn: () => void): void;
+}
+
+/** Where a fault hook is asked from: the queue and the message (AMQP message-id) being processed. */
+export interface SimWhere {
+  readonly queue: string;
+  readonly messageId: string;
+}
+
 /**
- * What a simulated system gets: a stepped in-memory transport (nothing is delivered unless the simulator says so),
- * deterministic ids, virtual time, and the crash switch. Never use `Math.random`, `Date.now` or random uuids
- * inside a simulated system: the same seed must give the same run, event for event.
+ * What a simulated system gets: a stepped in-memory transport (nothing is delivered or confirmed unless the
+ * simulator says so; `transport.connect(name)` gives each service instance or relay its own connection, which the
+ * simulator may cut), deterministic ids, virtual time and timers, the scheduling point, and the fault hooks.
+ * Never use `Math.random`, `Date.now`, real timers or random uuids inside a simulated system: the same seed must
+ * give the same run, event for event.
  */
 export interface SimEnv {
   readonly transport: InMemoryTransport;
+  readonly timers: SimTimers;
+  /**
+   * A scheduling point: resolves when the seeded scheduler lets the caller continue. A store model calls it
+   * before every statement and commit, which is how concurrent transactions interleave.
+   */
+  step(): Promise<void>;
   /** Deterministic uuid-shaped ids (valid uuid v7 layout), restarting with every run. */
   readonly ids: () => string;
   /** Virtual time: advances one millisecond per delivery. */
   readonly now: () => Date;
   /**
-   * True (once) when the delivery being handled is scheduled to crash at `point`: the target then crashes there
-   * (throws, or reports that the process died). Call it at each of the target's `crashPoints`.
+   * True (once) when the message being handled (`where`; without it, the delivery scheduled to crash) is
+   * scheduled to crash at `point`: the target then crashes there (throws, or reports that the process died), and
+   * the simulator cuts that instance's connection. Call it at each of the target's `crashPoints`.
    */
-  crashAt(point: string): boolean;
+  crashAt(point: string, where?: SimWhere): boolean;
+  /**
+   * True when the message being handled is scheduled to fail with a transient error now (a `fail` fault): the
+   * target then throws one inside its transaction, so it rolls back and is retried.
+   */
+  failAt(where: SimWhere): boolean;
 }
 
 /** A started system. */
 export interface SimSystem {
   /** The final state of every service, in a form comparable across runs (sorted, keyed by business keys). */
   state(): unknown;
+  /**
+   * True while the system has work the simulator cannot see (e.g. outbox rows not yet published): the run does not
+   * end while it says so, virtual time moves on to its next timer instead.
+   */
+  busy?(): boolean;
   stop?(): Promise<void>;
 }
 
@@ -39,6 +72,8 @@ export interface SimTarget<W> {
   readonly consumers: readonly string[];
   /** Named points inside processing where a consumer can crash (see `SimEnv.crashAt`). */
   readonly crashPoints?: readonly string[];
+  /** Exchanges the system publishes to: their publishes' confirms can be nacked, lost or delayed. */
+  readonly publishers?: readonly string[];
   /** Reads type, id, correlation and business key from published messages. */
   readonly adapter: EnvelopeAdapter;
   readonly invariants: readonly Invariant[];

@@ -1,6 +1,7 @@
 import type { OutgoingMessage, Transport } from '../../harness/transport/transport';
 import { ServiceError } from './errors';
 import type { OutboxRecord, Store } from './store';
+import { systemTimers, type TimerHandle, type Timers } from './timers';
 
 /** Options of an `OutboxRelay`. */
 export interface OutboxRelayOptions {
@@ -16,6 +17,8 @@ export interface OutboxRelayOptions {
   readonly beforeMark?: (rows: readonly OutboxRecord[]) => void;
   /** Publishing failures (the rows stay unpublished and are retried). Default: stderr. */
   readonly onError?: (error: ServiceError) => void;
+  /** The poll and the failure backoff run on these (the simulator passes virtual ones). Default: real timers. */
+  readonly timers?: Timers;
 }
 
 /**
@@ -33,7 +36,8 @@ export class OutboxRelay {
   private readonly beforeMark: ((rows: readonly OutboxRecord[]) => void) | undefined;
   private readonly onError: (error: ServiceError) => void;
   private unsubscribe: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle;
+  private readonly timers: Timers;
   private draining: Promise<void> | undefined;
   private endBackoff: (() => void) | undefined;
   private dirty = false;
@@ -48,6 +52,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.beforeMark = options.beforeMark;
+    this.timers = options.timers ?? systemTimers;
     this.onError =
       options.onError ?? ((error) => console.error(`[troupe relay] ${error.code}: ${error.message}`));
   }
@@ -89,7 +94,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.endBackoff?.();
     await this.draining;
   }
@@ -110,9 +115,9 @@ export class OutboxRelay {
         // Back off, then try again: the rows are still unpublished. `stop()` cuts the wait short.
         const delay = Math.min(2_000, 50 * 2 ** Math.min(this.failures, 6));
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
+          const timer = this.timers.setTimeout(resolve, delay);
           this.endBackoff = () => {
-            clearTimeout(timer);
+            this.timers.clearTimeout(timer);
             resolve();
           };
         });
@@ -124,14 +129,16 @@ export class OutboxRelay {
 
   private schedulePoll(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.setTimeout(() => {
       this.wake();
       this.schedulePoll();
     }, this.pollIntervalMs);
-    this.timer.unref();
+    // A real poll timer must not keep the process alive on its own.
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
-  private async publishBatch(rows: readonly OutboxRecord[]): Promise<readonly number[]> {
+  /** Publishes one claimed batch; resolves with the ids the broker confirmed. */
+  protected async publishBatch(rows: readonly OutboxRecord[]): Promise<readonly number[]> {
     const byAggregate = new Map<string, OutboxRecord[]>();
     for (const row of rows) {
       const list = byAggregate.get(row.aggregateId);

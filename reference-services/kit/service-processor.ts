@@ -192,11 +192,12 @@ export class ServiceProcessor {
    * Processes several messages in ONE transaction (consumer batching: one commit instead of one per message),
    * with the same outcomes `process` would give each. Decode failures are rejected one by one first. If anything
    * in the batch fails, the transaction rolls back and each message is processed alone, so one bad message never
-   * holds back the others. With a known bug or a crash hook switched on, messages are processed one by one.
+   * holds back the others. The crash points are those of `process`, reached for every message of the batch; a
+   * crash ends the whole batch (nothing of it is acked). With a known bug switched on, messages go one by one.
    */
   async processBatch(inputs: readonly ProcessInput[]): Promise<ProcessOutcome[]> {
     const outcomes: (ProcessOutcome | undefined)[] = new Array<ProcessOutcome | undefined>(inputs.length);
-    if (inputs.length <= 1 || this.bugs.size > 0 || this.crashHook) {
+    if (inputs.length <= 1 || this.bugs.size > 0) {
       for (const [index, input] of inputs.entries()) outcomes[index] = await this.process(input);
       return outcomes as ProcessOutcome[];
     }
@@ -208,6 +209,7 @@ export class ServiceProcessor {
     }
     const consumer = this.service.name;
     try {
+      for (const { event } of valid) this.crash('after-decode', event.eventId);
       const results = await this.store.transaction(async (tx) => {
         const handled: (readonly ShopEvent[] | undefined)[] = [];
         for (const { event, handler } of valid) {
@@ -219,22 +221,31 @@ export class ServiceProcessor {
           await this.handle(tx, event, handler, emitted);
           handled.push(emitted);
         }
+        for (const { event } of valid) this.crash('after-handle-before-commit', event.eventId);
         return handled;
       }, batchTransactionOptions);
+      for (const { event } of valid) this.crash('after-commit-before-ack', event.eventId);
       for (const [i, { index, event }] of valid.entries()) {
         const emitted = results[i];
         outcomes[index] = emitted
           ? { kind: 'ack', status: 'handled', event, emitted, ackedEarly: false }
           : { kind: 'ack', status: 'duplicate', event, ackedEarly: false };
       }
-    } catch {
+    } catch (error) {
+      if (error instanceof SimulatedCrash) {
+        // The process died: none of the batch is settled (the broker redelivers all of it).
+        for (const { index, event } of valid) {
+          outcomes[index] = { kind: 'crashed', point: error.point, event, ackedEarly: false };
+        }
+        return outcomes as ProcessOutcome[];
+      }
       for (const { index } of valid) outcomes[index] = await this.process(inputs[index] as ProcessInput);
     }
     return outcomes as ProcessOutcome[];
   }
 
   /** Decodes and finds the handler, or says why the message is rejected. */
-  private prepare(
+  protected prepare(
     body: Uint8Array | string,
   ): ProcessOutcome | { readonly event: ShopEvent; readonly handler: EventHandler<ShopEventType> } {
     const decoded = shopCatalog.decode(body);
@@ -257,7 +268,7 @@ export class ServiceProcessor {
   }
 
   /** Runs `handler` on `event` inside `tx` and writes what it emitted (collected in `emitted`) to the outbox. */
-  private async handle(
+  protected async handle(
     tx: StoreTx,
     event: ShopEvent,
     handler: EventHandler<ShopEventType>,
@@ -276,7 +287,7 @@ export class ServiceProcessor {
     await flushEmitted(tx, emitted);
   }
 
-  private crash(point: CrashPoint, eventId: string): void {
+  protected crash(point: CrashPoint, eventId: string): void {
     this.crashHook?.(point, { service: this.service.name, eventId });
   }
 }

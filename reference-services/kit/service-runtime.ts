@@ -1,6 +1,7 @@
 import type { Delivery, DeliveryOutcome, Subscription, Transport } from '../../harness/transport/transport';
 import { deadLetterHeadersFor } from './dead-letter';
 import type { ProcessOutcome, ServiceProcessor } from './service-processor';
+import { systemTimers, type TimerHandle, type Timers } from './timers';
 import type { TopologyNames } from './topology';
 
 /** One settled delivery, for logs and demos. */
@@ -33,6 +34,8 @@ export interface ServiceRuntimeOptions {
   readonly onRecord?: (record: RuntimeRecord) => void;
   /** Problems that are not a delivery's outcome (a dead-letter publish that failed). Default: stderr. */
   readonly onError?: (error: Error) => void;
+  /** Retry backoff and batch flushes run on these (the simulator passes virtual ones). Default: real timers. */
+  readonly timers?: Timers;
 }
 
 /**
@@ -56,6 +59,7 @@ export class ServiceRuntime {
   private readonly sleepers = new Set<() => void>();
   private readonly batchSize: number;
   private readonly lanes: Lane[];
+  private readonly timers: Timers;
 
   constructor(options: ServiceRuntimeOptions) {
     this.processor = options.processor;
@@ -69,7 +73,13 @@ export class ServiceRuntime {
       running: false,
     }));
     this.onRecord = options.onRecord;
+    this.timers = options.timers ?? systemTimers;
     this.onError = options.onError ?? ((error) => console.error(`[troupe ${this.service}] ${error.message}`));
+  }
+
+  /** Deliveries this instance is processing (a retry waiting for its backoff included), settled or not. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   /** Starts consuming (the topology must be declared). */
@@ -119,12 +129,14 @@ export class ServiceRuntime {
     return new Promise<DeliveryOutcome>((resolve) => {
       if (!lane) return resolve(this.run(delivery));
       lane.pending.push({ delivery, resolve });
-      lane.scheduled ??= setImmediate(() => this.flush(lane));
+      if (lane.scheduled) return;
+      lane.scheduled = true;
+      this.timers.defer(() => this.flush(lane));
     });
   }
 
   private flush(lane: Lane): void {
-    lane.scheduled = undefined;
+    lane.scheduled = false;
     if (lane.running || lane.pending.length === 0) return;
     const batch = lane.pending.splice(0, this.batchSize);
     lane.running = true;
@@ -198,11 +210,11 @@ export class ServiceRuntime {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = (): void => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.sleepers.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, ms);
+      const timer: TimerHandle = this.timers.setTimeout(wake, ms);
       this.sleepers.add(wake);
     });
   }
@@ -222,7 +234,8 @@ interface Lane {
     resolve: (outcome: DeliveryOutcome | Promise<DeliveryOutcome>) => void;
   }[];
   running: boolean;
-  scheduled?: NodeJS.Immediate | undefined;
+  /** A flush is deferred to the next turn. */
+  scheduled?: boolean;
 }
 
 /** A stable lane for a key (FNV-1a). */

@@ -1,4 +1,4 @@
-import { invariant, type Invariant } from '../../../fuzz/invariant';
+import { invariant, type Invariant } from '../../harness/fuzz/invariant';
 
 /** The shop's terminal events: exactly one per order. */
 export const shopTerminalEvents = ['ShipmentScheduled', 'OrderCancelled', 'OrderNeedsAttention'] as const;
@@ -22,6 +22,10 @@ export const shopEventInvariants: readonly Invariant[] = [
 /** The part of the shop's state the state invariants read (see `readShopState`). */
 export interface ShopInvariantState {
   readonly stock: readonly { readonly sku: string; readonly available: number; readonly reserved: number }[];
+  readonly reservations: readonly {
+    readonly orderId: string;
+    readonly items: readonly { readonly sku: string; readonly quantity: number }[];
+  }[];
   readonly charges: readonly {
     readonly orderId: string;
     readonly chargeId: string;
@@ -43,6 +47,17 @@ export const shopStateInvariants: readonly Invariant[] = [
       .filter((s) => s.available < 0 || s.reserved < 0)
       .map((s) => `${s.sku}: available ${s.available}, reserved ${s.reserved}`),
   ),
+  // A lost update (two reservations read the same stock row without a lock) shows here even when no count is negative.
+  invariant.that('reserved stock = units of the reservations', ({ state }) => {
+    const { stock, reservations } = state as ShopInvariantState;
+    const units = new Map<string, number>();
+    for (const reservation of reservations) {
+      for (const item of reservation.items) units.set(item.sku, (units.get(item.sku) ?? 0) + item.quantity);
+    }
+    return stock
+      .filter((s) => s.reserved !== (units.get(s.sku) ?? 0))
+      .map((s) => `${s.sku}: reserved ${s.reserved}, but the reservations hold ${units.get(s.sku) ?? 0}`);
+  }),
   invariant.that('no double charge (gateway ledger)', ({ state }) => {
     const approved = countBy(
       (state as ShopInvariantState).charges.filter((c) => c.status === 'approved'),

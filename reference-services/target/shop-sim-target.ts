@@ -1,15 +1,21 @@
 import fc from 'fast-check';
-import { troupeEnvelopeAdapter } from '../../../events/envelope-adapter';
-import type { SimEnv, SimSystem, SimTarget } from '../../../fuzz/sim-target';
-import type { DeliveryOutcome } from '../../../transport/transport';
-import { exampleShippingAddress } from '../../../../reference-services/events/common';
-import type { KnownBug } from '../../../../reference-services/kit/bugs';
-import { crashPoints, SimulatedCrash } from '../../../../reference-services/kit/crash-points';
-import { MemoryStore } from '../../../../reference-services/kit/memory-store';
-import type { GatewayRules } from '../../../../reference-services/payments/gateway';
-import { routingKeysOf, serviceNames } from '../../../../reference-services/services';
-import { createShopProcessors } from '../../../../reference-services/shop-processors';
-import { readShopState } from '../../../../reference-services/shop-state';
+import { troupeEnvelopeAdapter } from '../../harness/events/envelope-adapter';
+import type { SimEnv, SimSystem, SimTarget } from '../../harness/fuzz/sim-target';
+import { deadLetterQueueName } from '../../harness/transport/dead-letter';
+import { exampleShippingAddress } from '../events/common';
+import { seedStock } from '../inventory/handlers';
+import type { KnownBug } from '../kit/bugs';
+import { crashPoints, SimulatedCrash } from '../kit/crash-points';
+import { OutboxRelay, type OutboxRelayOptions } from '../kit/outbox-relay';
+import { ServiceProcessor, type ServiceProcessorOptions } from '../kit/service-processor';
+import type { ServiceDefinition } from '../kit/service-definition';
+import { ServiceRuntime } from '../kit/service-runtime';
+import { SimulatedSqlError, SimulatedStore } from '../kit/simulated-store';
+import type { TopologyNames } from '../kit/topology';
+import { placeOrder, seedCustomers } from '../orders/place-order';
+import type { GatewayRules } from '../payments/gateway';
+import { createServices, routingKeysOf, serviceNames, type ServiceName } from '../services';
+import { readShopState } from '../shop-state';
 import { shopEventInvariants, shopStateInvariants } from './shop-invariants';
 
 /** One order of a generated workload (indices into the fixed customers and SKUs). */
@@ -43,13 +49,6 @@ export function shopOrderId(index: number): string {
   return `0192f5a0-0000-7000-8000-${(0xa00 + index).toString(16).padStart(12, '0')}`;
 }
 
-/** Options of the shop target. */
-export interface ShopSimTargetOptions {
-  readonly bugs?: readonly KnownBug[];
-  /** Most orders per workload (default 4). */
-  readonly maxOrders?: number;
-}
-
 /** The workload arbitrary: 1..maxOrders orders with random items, amounts, customers, stock and gateway rules. */
 export function shopWorkloadArbitrary(maxOrders = 4): fc.Arbitrary<ShopWorkload> {
   const item = fc.record({
@@ -78,29 +77,86 @@ export function shopWorkloadArbitrary(maxOrders = 4): fc.Arbitrary<ShopWorkload>
 }
 
 /**
- * The five reference services in one process on the stepped in-memory transport and a `MemoryStore`, with the
- * kit's crash points and known-bug switches. The outbox is relayed after every delivery (the relay never crashes
- * here: a relay crash is a duplicate publish, which `duplicate` faults already cover).
+ * A variant of the shop built from its real pieces with one piece altered — how a test plants a bug the shop's
+ * code does not know about (no switch in the services): other handlers, another processor, another relay.
  */
-export function shopSimTarget(options: ShopSimTargetOptions = {}): SimTarget<ShopWorkload> {
-  const bugs = options.bugs ?? [];
-  return {
-    name: `shop${bugs.length > 0 ? ` [bug: ${bugs.join(', ')}]` : ''}`,
-    workload: shopWorkloadArbitrary(options.maxOrders ?? 4),
-    consumers: serviceNames,
-    crashPoints,
-    adapter: troupeEnvelopeAdapter('orderId'),
-    invariants: [...shopEventInvariants, ...shopStateInvariants],
-    flows: (workload) => workload.orders.map((_, index) => shopOrderId(index)),
-    start: (env, workload) => startShop(env, workload, bugs),
-  };
+export interface ShopSimVariant {
+  /** Shown in the target's name. */
+  readonly name: string;
+  /** Replaces service definitions (e.g. a handler that reads without `forUpdate`). */
+  readonly services?: (
+    definitions: Readonly<Record<ServiceName, ServiceDefinition>>,
+  ) => Readonly<Record<ServiceName, ServiceDefinition>>;
+  /** Builds each instance's processor (default `new ServiceProcessor(options)`). */
+  readonly processor?: (options: ServiceProcessorOptions) => ServiceProcessor;
+  /** Builds each outbox relay (default `new OutboxRelay(options)`). */
+  readonly relay?: (options: OutboxRelayOptions) => OutboxRelay;
+}
+
+/** Options of the shop target. */
+export interface ShopSimTargetOptions {
+  readonly bugs?: readonly KnownBug[];
+  /** Most orders per workload (default 4). */
+  readonly maxOrders?: number;
+  /** Instances of each service competing for its queue, each on its own connection (default 2). */
+  readonly instances?: number;
+  /** Prefetch of each instance (default 4). */
+  readonly prefetch?: number;
+  /** Consumer batch size of each instance (default 4). */
+  readonly batchSize?: number;
+  /** Outbox relays competing for the outbox, each on its own connection (default 2). */
+  readonly relays?: number;
+  readonly variant?: ShopSimVariant;
 }
 
 const exchange = 'shop';
 
-async function startShop(env: SimEnv, workload: ShopWorkload, bugs: readonly KnownBug[]): Promise<SimSystem> {
+/** The simulated shop's broker names: short, so schedules read `payments#0`. */
+const names: TopologyNames = {
+  namespace: 'sim',
+  exchange,
+  deadLetterExchange: `${exchange}.dlx`,
+  queue: (service) => service,
+  deadLetterQueue: (service) => deadLetterQueueName(service),
+};
+
+/**
+ * The five reference services as they ship — `ServiceRuntime`s (consumer batching, retries with backoff,
+ * dead-lettering) over `ServiceProcessor`s, and `OutboxRelay`s with publisher confirms — on the stepped in-memory
+ * transport, virtual timers and the `SimulatedStore` (concurrent transactions with row locks). Several instances
+ * of each service compete for its queue; the simulator interleaves them. Crash points are the kit's; a `fail`
+ * fault throws a transient store error (SQLSTATE 40001) inside the transaction.
+ */
+export function shopSimTarget(options: ShopSimTargetOptions = {}): SimTarget<ShopWorkload> {
+  const bugs = options.bugs ?? [];
+  const labels = [
+    ...(bugs.length > 0 ? [`bug: ${bugs.join(', ')}`] : []),
+    ...(options.variant ? [`variant: ${options.variant.name}`] : []),
+  ];
+  return {
+    name: `shop${labels.length > 0 ? ` [${labels.join('; ')}]` : ''}`,
+    workload: shopWorkloadArbitrary(options.maxOrders ?? 4),
+    consumers: serviceNames,
+    crashPoints,
+    publishers: [exchange],
+    adapter: troupeEnvelopeAdapter('orderId'),
+    invariants: [...shopEventInvariants, ...shopStateInvariants],
+    flows: (workload) => workload.orders.map((_, index) => shopOrderId(index)),
+    start: (env, workload) => startShop(env, workload, bugs, options),
+  };
+}
+
+async function startShop(
+  env: SimEnv,
+  workload: ShopWorkload,
+  bugs: readonly KnownBug[],
+  options: ShopSimTargetOptions,
+): Promise<SimSystem> {
   const { transport } = env;
-  const store = new MemoryStore({ clock: env.now });
+  const store = new SimulatedStore({
+    clock: env.now,
+    interleaving: { step: () => env.step(), timers: env.timers },
+  });
   const gatewayRules: GatewayRules = {
     declines:
       workload.declines >= 0
@@ -111,88 +167,98 @@ async function startShop(env: SimEnv, workload: ShopWorkload, bugs: readonly Kno
         ? [{ customerId: shopCustomers[workload.refundFailures] as string, reason: 'gateway refused refund' }]
         : [],
   };
-  const shop = createShopProcessors({
-    store,
-    clock: env.now,
-    ids: env.ids,
-    bugs,
-    gatewayRules,
-    retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
-    crashHook: (point) => {
-      if (env.crashAt(point)) throw new SimulatedCrash(point);
-    },
-  });
-  await shop.seed({
-    customers: shopCustomers.map((customerId, index) => ({
+  const created = createServices(store, { gatewayRules });
+  const definitions = options.variant?.services?.(created.definitions) ?? created.definitions;
+  const crashHook: ServiceProcessorOptions['crashHook'] = (point, info) => {
+    const where = { queue: info.service, messageId: info.eventId };
+    if (point === 'after-handle-before-commit' && env.failAt(where)) {
+      throw new SimulatedSqlError('40001', 'could not serialize access due to concurrent update (simulated)');
+    }
+    if (env.crashAt(point, where)) throw new SimulatedCrash(point);
+  };
+  const makeProcessor =
+    options.variant?.processor ?? ((o: ServiceProcessorOptions) => new ServiceProcessor(o));
+  const makeRelay = options.variant?.relay ?? ((o: OutboxRelayOptions) => new OutboxRelay(o));
+  const quiet = (): void => undefined;
+  await seedCustomers(
+    { store },
+    shopCustomers.map((customerId, index) => ({
       customerId,
       tier: tiers[index] ?? 'standard',
       email: `customer${index + 1}@example.com`,
       address: exampleShippingAddress,
     })),
-    stock: Object.fromEntries(shopSkus.map((sku, index) => [sku, workload.stock[index] ?? 0])),
-  });
+  );
+  await seedStock(store, Object.fromEntries(shopSkus.map((sku, index) => [sku, workload.stock[index] ?? 0])));
   await transport.declare({
     exchanges: [
       { name: exchange, type: 'topic' },
-      { name: `${exchange}.dlx`, type: 'topic' },
+      { name: names.deadLetterExchange, type: 'topic' },
     ],
-    queues: [
-      ...serviceNames.map((name) => ({
-        name,
-        exchange,
-        bindings: routingKeysOf(name),
-        deadLetterExchange: `${exchange}.dlx`,
-      })),
-    ],
+    queues: serviceNames.map((name) => ({
+      name,
+      exchange,
+      bindings: routingKeysOf(name),
+      deadLetterExchange: names.deadLetterExchange,
+    })),
   });
-  const relay = (): Promise<number> =>
-    store.relayOutbox(1_000, async (rows) => {
-      for (const row of rows) {
-        await transport.publish(exchange, {
-          routingKey: row.routingKey,
-          body: Buffer.from(row.body),
-          messageId: row.eventId,
-          correlationId: row.correlationId,
-          type: row.eventType,
-          contentType: 'application/json',
-        });
-      }
-      return rows.map((row) => row.id);
-    });
-  const attempts = new Map<string, number>();
+  const runtimes: ServiceRuntime[] = [];
   for (const name of serviceNames) {
-    const processor = shop.processors[name];
-    await transport.consume(name, async (delivery): Promise<DeliveryOutcome> => {
-      const key = `${name}:${delivery.messageId ?? delivery.deliveryTag}`;
-      const attempt = (attempts.get(key) ?? 0) + 1;
-      attempts.set(key, attempt);
-      const outcome = await processor.process({ body: delivery.body, attempt });
-      await relay();
-      switch (outcome.kind) {
-        case 'ack':
-          return 'ack';
-        case 'retry':
-          return 'requeue';
-        case 'reject':
-          return 'reject';
-        case 'crashed':
-          // The process died. A runtime that acked before commit has already lost the message.
-          return outcome.ackedEarly ? 'ack' : 'requeue';
-      }
-    });
+    for (let instance = 1; instance <= (options.instances ?? 2); instance++) {
+      const processor = makeProcessor({
+        service: definitions[name],
+        store,
+        clock: env.now,
+        ids: env.ids,
+        bugs,
+        crashHook,
+      });
+      runtimes.push(
+        new ServiceRuntime({
+          processor,
+          transport: transport.connect(`${name}-${instance}`),
+          names,
+          prefetch: options.prefetch ?? 4,
+          batchSize: options.batchSize ?? 4,
+          timers: env.timers,
+          onError: quiet,
+        }),
+      );
+    }
   }
+  for (const runtime of runtimes) await runtime.start();
   for (const [index, order] of workload.orders.entries()) {
-    await shop.placeOrder({
-      orderId: shopOrderId(index),
-      customerId: shopCustomers[order.customer] as string,
-      items: order.items.map((item) => ({
-        sku: shopSkus[item.sku] as string,
-        quantity: item.quantity,
-        unitPrice: { amountMinor: item.unitPrice, currency: 'EUR' },
-      })),
-      fraudScore: order.fraudulent ? 0.95 : 0.01,
-    });
+    await placeOrder(
+      { store, clock: env.now, ids: env.ids, bugs: new Set(bugs) },
+      {
+        orderId: shopOrderId(index),
+        customerId: shopCustomers[order.customer] as string,
+        items: order.items.map((item) => ({
+          sku: shopSkus[item.sku] as string,
+          quantity: item.quantity,
+          unitPrice: { amountMinor: item.unitPrice, currency: 'EUR' },
+        })),
+        fraudScore: order.fraudulent ? 0.95 : 0.01,
+      },
+    );
   }
-  await relay();
-  return { state: () => readShopState(store) };
+  const relays = Array.from({ length: options.relays ?? 2 }, (_, index) =>
+    makeRelay({
+      store,
+      transport: transport.connect(`relay-${index + 1}`),
+      exchange,
+      timers: env.timers,
+      onError: quiet,
+    }),
+  );
+  for (const relay of relays) relay.start();
+  return {
+    state: () => readShopState(store),
+    // An acked delivery can still be retrying in process (ack-before-commit): the run is not over until it ends.
+    busy: () => store.unpublishedCount() > 0 || runtimes.some((runtime) => runtime.inFlightCount > 0),
+    async stop() {
+      await Promise.all(runtimes.map((runtime) => runtime.stop()));
+      await Promise.all(relays.map((relay) => relay.stop()));
+    },
+  };
 }

@@ -2,7 +2,7 @@ import {
   shopOrderId,
   shopSimTarget,
   type ShopWorkload,
-} from '../../harness/cli/commands/fuzz/shop-sim-target';
+} from '../../reference-services/target/shop-sim-target';
 import type { EventIdentity } from '../../harness/events/envelope-adapter';
 import { invariant } from '../../harness/fuzz/invariant';
 import type { Schedule } from '../../harness/fuzz/schedule';

@@ -134,7 +134,7 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
 }
 
 async function shopSim(options: FuzzCommandOptions): Promise<SimTarget<unknown>> {
-  const { shopSimTarget } = await import('./fuzz/shop-sim-target');
+  const { shopSimTarget } = await import('../../../reference-services/target/shop-sim-target');
   return shopSimTarget({
     bugs: await bugs(options.bug),
     maxOrders: positive('--max-orders', options.maxOrders),

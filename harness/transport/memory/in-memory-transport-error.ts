@@ -6,7 +6,10 @@ export type InMemoryTransportErrorCode =
   | 'transport-closed'
   | 'no-consumer'
   | 'unknown-delivery'
-  | 'wrong-mode';
+  | 'wrong-mode'
+  | 'unknown-confirm'
+  | 'connection-lost'
+  | 'publish-nacked';
 
 /** An error of the in-memory transport: a stable `code` for machines, a message naming what and where. */
 export class InMemoryTransportError extends Error {

@@ -27,6 +27,34 @@ export interface InMemoryTransportOptions {
   readonly onEvent?: (event: TransportEvent) => void;
   /** Called when a handler throws; the delivery is requeued (rabbitmq-client's default). */
   readonly onHandlerError?: (error: unknown, delivery: Delivery) => void;
+  /**
+   * Publisher confirms. `immediate` (default): a publish is routed and confirmed at once. `stepped`: a publish
+   * waits in `pendingConfirms()` until the simulator calls `confirm(id, 'ack' | 'nack' | 'lose')`. Switchable
+   * later with `setConfirms`.
+   */
+  readonly confirms?: ConfirmMode;
+}
+
+/** How publisher confirms happen (see `InMemoryTransportOptions.confirms`). */
+export type ConfirmMode = 'immediate' | 'stepped';
+
+/**
+ * What the broker answers to a publish in stepped-confirm mode. `ack`: routed and confirmed. `nack`: refused, not
+ * routed; the publish rejects. `lose`: routed, but the confirm never arrives: the publish stays pending until its
+ * connection is cut (then it rejects, and the publisher will publish a duplicate).
+ */
+export type ConfirmOutcome = 'ack' | 'nack' | 'lose';
+
+/** A publish waiting for its confirm (stepped confirms). `id` is stable and deterministic. */
+export interface PendingConfirm {
+  readonly id: number;
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** The connection it was published on (`connect(name)`), or undefined for the transport itself. */
+  readonly connection: string | undefined;
+  readonly message: OutgoingMessage;
+  /** True once its confirm was lost: only a connection cut settles it now. */
+  readonly lost: boolean;
 }
 
 /** A message waiting in a queue, as the stepped-mode simulator sees it. `id` is stable and deterministic. */
@@ -52,7 +80,8 @@ export interface PendingMessage {
 export interface DeliveryStep {
   readonly id: number;
   readonly outcome: DeliveryOutcome;
-  readonly settled: 'acked' | 'requeued' | 'dead-lettered' | 'dropped' | 'ack-lost';
+  /** `connection-lost`: the connection was cut while the handler ran; the message was redelivered by the cut. */
+  readonly settled: 'acked' | 'requeued' | 'dead-lettered' | 'dropped' | 'ack-lost' | 'connection-lost';
   /** Set when the handler threw (the delivery was requeued). */
   readonly error?: unknown;
 }
@@ -87,7 +116,23 @@ export type TransportEvent =
       readonly queue: string;
       readonly settled: DeliveryStep['settled'];
     }
-  | { readonly kind: 'duplicated'; readonly id: number; readonly copies: readonly number[] };
+  | { readonly kind: 'duplicated'; readonly id: number; readonly copies: readonly number[] }
+  | {
+      /** A publish waits for its confirm (stepped confirms). */
+      readonly kind: 'publish-pending';
+      readonly confirm: number;
+      readonly exchange: string;
+      readonly connection: string | undefined;
+      readonly message: OutgoingMessage;
+    }
+  | { readonly kind: 'confirmed'; readonly confirm: number; readonly outcome: ConfirmOutcome }
+  | {
+      /** A connection was cut: its unacked deliveries went back to their queues, its unconfirmed publishes failed. */
+      readonly kind: 'connection-cut';
+      readonly connection: string;
+      readonly redelivered: readonly number[];
+      readonly failedPublishes: number;
+    };
 
 /** Counters, for tests and benches. */
 export interface InMemoryTransportStats {
@@ -99,6 +144,9 @@ export interface InMemoryTransportStats {
   /** Unroutable publishes and rejects from queues without a dead-letter exchange. */
   readonly dropped: number;
   readonly ackLost: number;
+  readonly connectionsCut: number;
+  readonly nacked: number;
+  readonly confirmsLost: number;
 }
 
 interface StoredMessage {
@@ -112,9 +160,22 @@ interface StoredMessage {
 interface ConsumerState {
   readonly handler: DeliveryHandler;
   readonly prefetch: number;
+  readonly connection: string | undefined;
   inFlight: number;
   closed: boolean;
   drained: (() => void)[];
+  /** Deliveries handed to the handler and not settled yet, by delivery tag (a cut redelivers them). */
+  readonly unacked: Map<number, { readonly queue: QueueState; readonly stored: StoredMessage }>;
+}
+
+interface ConfirmState {
+  readonly id: number;
+  readonly exchange: string;
+  readonly connection: string | undefined;
+  readonly message: StoredMessage['message'];
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  lost: boolean;
 }
 
 interface QueueState {
@@ -152,6 +213,9 @@ export class InMemoryTransport implements Transport {
   private pumpScheduled = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  private confirmMode: ConfirmMode;
+  private readonly confirms = new Map<number, ConfirmState>();
+  private nextConfirmId = 1;
   private readonly counters = {
     published: 0,
     delivered: 0,
@@ -160,10 +224,14 @@ export class InMemoryTransport implements Transport {
     deadLettered: 0,
     dropped: 0,
     ackLost: 0,
+    connectionsCut: 0,
+    nacked: 0,
+    confirmsLost: 0,
   };
 
   constructor(options: InMemoryTransportOptions = {}) {
     this.drive = options.drive ?? 'auto';
+    this.confirmMode = options.confirms ?? 'immediate';
     this.onEvent = options.onEvent;
     this.onHandlerError = options.onHandlerError;
   }
@@ -208,18 +276,171 @@ export class InMemoryTransport implements Transport {
     }
   }
 
-  /** Routes the message to every bound queue; resolves at once (the confirm is trivial in memory). */
+  /**
+   * Routes the message to every bound queue and resolves (immediate confirms), or waits for the simulator's
+   * `confirm` (stepped confirms).
+   */
   publish(exchange: string, message: OutgoingMessage): Promise<void> {
+    return this.publishOn(undefined, exchange, message);
+  }
+
+  consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions = {}): Promise<Subscription> {
+    return this.consumeOn(undefined, queue, handler, options);
+  }
+
+  /**
+   * A named connection to this broker: a `Transport` whose consumers and publishes `cut(name)` disturbs as a lost
+   * TCP connection would — one per service instance or relay, as in production. It heals by itself (consumers
+   * stay subscribed, like rabbitmq-client's recovery). Closing it closes only its consumers.
+   */
+  connect(name: string): Transport {
+    const subscriptions: Subscription[] = [];
+    return {
+      declare: (topology) => this.declare(topology),
+      publish: (exchange, message) => this.publishOn(name, exchange, message),
+      consume: async (queue, handler, options) => {
+        const subscription = await this.consumeOn(name, queue, handler, options ?? {});
+        subscriptions.push(subscription);
+        return subscription;
+      },
+      close: async () => {
+        await Promise.all(subscriptions.splice(0).map((subscription) => subscription.close()));
+      },
+    };
+  }
+
+  /**
+   * Cuts connection `name`: every delivery its consumers hold unacked goes back to the head of its queue flagged
+   * redelivered (their later acks are void), and every publish on it still waiting for a confirm fails with
+   * `connection-lost`. The connection then recovers (its consumers keep consuming).
+   */
+  cut(name: string): void {
+    this.assertOpen('cut');
+    const redelivered: number[] = [];
+    for (const state of this.queues.values()) {
+      for (const consumer of state.consumers) {
+        if (consumer.connection !== name || consumer.unacked.size === 0) continue;
+        const held = [...consumer.unacked.values()];
+        consumer.unacked.clear();
+        for (let i = held.length - 1; i >= 0; i--) {
+          const { queue, stored } = held[i] as { queue: QueueState; stored: StoredMessage };
+          queue.ready.unshift({ ...stored, redelivered: true });
+          redelivered.push(stored.id);
+        }
+      }
+    }
+    let failedPublishes = 0;
+    for (const [id, confirm] of [...this.confirms]) {
+      if (confirm.connection !== name) continue;
+      this.confirms.delete(id);
+      failedPublishes++;
+      confirm.reject(
+        new InMemoryTransportError(
+          'connection-lost',
+          `publish to "${confirm.exchange}" (${confirm.message.routingKey}) not confirmed: connection ${name} was cut`,
+        ),
+      );
+    }
+    this.counters.connectionsCut++;
+    this.onEvent?.({ kind: 'connection-cut', connection: name, redelivered, failedPublishes });
+    this.schedulePump();
+  }
+
+  /** Switches between immediate and stepped publisher confirms (publishes already waiting stay waiting). */
+  setConfirms(mode: ConfirmMode): void {
+    this.confirmMode = mode;
+  }
+
+  /** Publishes waiting for a confirm (stepped confirms), oldest first. */
+  pendingConfirms(): PendingConfirm[] {
+    return [...this.confirms.values()].map((confirm) => ({
+      id: confirm.id,
+      exchange: confirm.exchange,
+      routingKey: confirm.message.routingKey,
+      connection: confirm.connection,
+      message: confirm.message,
+      lost: confirm.lost,
+    }));
+  }
+
+  /** Number of publishes waiting for a confirm whose confirm is not lost (the simulator may answer them). */
+  openConfirmCount(): number {
+    let count = 0;
+    for (const confirm of this.confirms.values()) if (!confirm.lost) count++;
+    return count;
+  }
+
+  /** Visits the publishes waiting for an answer (not lost), oldest first, without building snapshots. */
+  scanConfirms(visit: (id: number, connection: string | undefined) => void): void {
+    for (const confirm of this.confirms.values()) if (!confirm.lost) visit(confirm.id, confirm.connection);
+  }
+
+  /** Answers publish `id` (stepped confirms); see `ConfirmOutcome`. */
+  confirm(id: number, outcome: ConfirmOutcome = 'ack'): void {
+    this.assertOpen('confirm');
+    const state = this.confirms.get(id);
+    if (!state || state.lost) {
+      throw new InMemoryTransportError(
+        'unknown-confirm',
+        `confirm(${id}): no publish waiting for a confirm with that id`,
+      );
+    }
+    this.onEvent?.({ kind: 'confirmed', confirm: id, outcome });
+    if (outcome === 'nack') {
+      this.confirms.delete(id);
+      this.counters.nacked++;
+      state.reject(
+        new InMemoryTransportError(
+          'publish-nacked',
+          `publish to "${state.exchange}" (${state.message.routingKey}) was nacked by the broker`,
+        ),
+      );
+      return;
+    }
+    this.route(state.exchange, state.message, false);
+    if (outcome === 'lose') {
+      state.lost = true;
+      this.counters.confirmsLost++;
+      return;
+    }
+    this.confirms.delete(id);
+    state.resolve();
+  }
+
+  private publishOn(
+    connection: string | undefined,
+    exchange: string,
+    message: OutgoingMessage,
+  ): Promise<void> {
     try {
       this.assertOpen('publish');
-      this.route(exchange, { ...message, headers: message.headers ?? {} }, false);
-      return Promise.resolve();
+      const full = { ...message, headers: message.headers ?? {} };
+      if (this.confirmMode === 'immediate') {
+        this.route(exchange, full, false);
+        return Promise.resolve();
+      }
+      if (exchange !== '' && !this.exchanges.has(exchange)) {
+        throw new InMemoryTransportError(
+          'exchange-not-found',
+          `Cannot publish to exchange "${exchange}": not declared (routing key "${message.routingKey}")`,
+        );
+      }
+      const id = this.nextConfirmId++;
+      return new Promise<void>((resolve, reject) => {
+        this.confirms.set(id, { id, exchange, connection, message: full, resolve, reject, lost: false });
+        this.onEvent?.({ kind: 'publish-pending', confirm: id, exchange, connection, message: full });
+      });
     } catch (error) {
       return rejected(error);
     }
   }
 
-  consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions = {}): Promise<Subscription> {
+  private consumeOn(
+    connection: string | undefined,
+    queue: string,
+    handler: DeliveryHandler,
+    options: ConsumeOptions,
+  ): Promise<Subscription> {
     try {
       this.assertOpen('consume');
       const state = this.requireQueue(queue, 'consume');
@@ -230,7 +451,15 @@ export class InMemoryTransport implements Transport {
           `consume("${queue}"): prefetch must be a positive integer, got ${String(prefetch)}`,
         );
       }
-      const consumer: ConsumerState = { handler, prefetch, inFlight: 0, closed: false, drained: [] };
+      const consumer: ConsumerState = {
+        handler,
+        prefetch,
+        connection,
+        inFlight: 0,
+        closed: false,
+        drained: [],
+        unacked: new Map(),
+      };
       state.consumers.push(consumer);
       this.schedulePump();
       return Promise.resolve({ close: () => this.closeConsumer(queue, state, consumer) });
@@ -248,6 +477,12 @@ export class InMemoryTransport implements Transport {
       for (const consumer of [...state.consumers]) closing.push(this.closeConsumer(name, state, consumer));
     }
     await Promise.all(closing);
+    for (const confirm of this.confirms.values()) {
+      confirm.reject(
+        new InMemoryTransportError('transport-closed', 'publish: transport closed before the confirm'),
+      );
+    }
+    this.confirms.clear();
     this.resolveIdle();
   }
 
@@ -277,8 +512,10 @@ export class InMemoryTransport implements Transport {
   /**
    * Visits every ready message (queue by queue, FIFO) without building snapshots: the simulator's hot path.
    */
-  scanPending(visit: (id: number, queue: string) => void): void {
-    for (const [name, state] of this.queues) for (const stored of state.ready) visit(stored.id, name);
+  scanPending(visit: (id: number, queue: string, messageId: string | undefined) => void): void {
+    for (const [name, state] of this.queues) {
+      for (const stored of state.ready) visit(stored.id, name, stored.message.messageId);
+    }
   }
 
   /** Number of ready messages, over all queues or in one. */
@@ -294,6 +531,39 @@ export class InMemoryTransport implements Transport {
     return (this.queues.get(queue)?.consumers.length ?? 0) > 0;
   }
 
+  /** True when one of `queue`'s consumers has room under its prefetch (a stepped delivery would not exceed it). */
+  hasRoom(queue: string): boolean {
+    const state = this.queues.get(queue);
+    if (!state) return false;
+    for (const consumer of state.consumers) if (consumer.inFlight < consumer.prefetch) return true;
+    return false;
+  }
+
+  /** Deliveries handed to consumers and not settled yet (a retry waiting for its backoff holds one). */
+  unackedCount(): number {
+    let count = 0;
+    for (const state of this.queues.values())
+      for (const consumer of state.consumers) count += consumer.unacked.size;
+    return count;
+  }
+
+  /** Publishes whose confirm was lost (they wait for their connection to be cut). */
+  lostConfirmCount(): number {
+    let count = 0;
+    for (const confirm of this.confirms.values()) if (confirm.lost) count++;
+    return count;
+  }
+
+  /** The connection of the consumer holding pending-or-running delivery of message `id`, if it is unacked. */
+  connectionHolding(id: number): string | undefined {
+    for (const state of this.queues.values()) {
+      for (const consumer of state.consumers) {
+        for (const { stored } of consumer.unacked.values()) if (stored.id === id) return consumer.connection;
+      }
+    }
+    return undefined;
+  }
+
   /**
    * Delivers pending message `id` to its queue's next consumer and runs the handler (stepped mode). With
    * `ack: 'lose'` the handler's outcome is discarded and the message goes back to the head of its queue as
@@ -306,7 +576,7 @@ export class InMemoryTransport implements Transport {
         throw new InMemoryTransportError('wrong-mode', `deliver(${id}) needs drive: 'stepped'`);
       }
       const { name, state, index } = this.locate(id, 'deliver');
-      const consumer = this.nextConsumer(state, false);
+      const consumer = this.nextConsumer(state, true) ?? this.nextConsumer(state, false);
       if (!consumer) {
         throw new InMemoryTransportError('no-consumer', `deliver(${id}): queue "${name}" has no consumer`);
       }
@@ -468,6 +738,7 @@ export class InMemoryTransport implements Transport {
       redelivered: stored.redelivered,
     };
     consumer.inFlight++;
+    consumer.unacked.set(delivery.deliveryTag, { queue: state, stored });
     this.inFlight++;
     this.counters.delivered++;
     this.onEvent?.({
@@ -490,7 +761,13 @@ export class InMemoryTransport implements Transport {
     }
     consumer.inFlight--;
     this.inFlight--;
-    const settled = ack === 'lose' ? this.loseAck(state, stored) : this.settle(queue, state, stored, outcome);
+    // A cut took the delivery back while the handler ran: its ack goes nowhere.
+    const held = consumer.unacked.delete(delivery.deliveryTag);
+    const settled = !held
+      ? 'connection-lost'
+      : ack === 'lose'
+        ? this.loseAck(state, stored)
+        : this.settle(queue, state, stored, outcome);
     this.onEvent?.({ kind: 'settled', id: stored.id, queue, settled });
     if (consumer.inFlight === 0 && consumer.drained.length > 0) {
       const waiters = consumer.drained;

@@ -8,8 +8,12 @@ import { MemoryStore } from '../../../../reference-services/kit/memory-store';
 import { topology } from '../../../../reference-services/kit/topology';
 import { routingKeysOf, serviceNames } from '../../../../reference-services/services';
 import { startShop, type StartedShop } from '../../../../reference-services/shop';
-import { shopEventInvariants, shopStateInvariants, shopTerminalEvents } from './shop-invariants';
-import { shopCustomers, shopSkus } from './shop-sim-target';
+import {
+  shopEventInvariants,
+  shopStateInvariants,
+  shopTerminalEvents,
+} from '../../../../reference-services/target/shop-invariants';
+import { shopCustomers, shopSkus } from '../../../../reference-services/target/shop-sim-target';
 
 const address = {
   name: 'Grace Hopper',
