@@ -25,6 +25,21 @@ export async function until(
   }
 }
 
+/** `until` for a check that needs the broker. */
+export async function untilAsync(
+  what: string,
+  check: () => Promise<boolean>,
+  seen: () => string = () => '',
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw ${seen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** A direct (unproxied) amqplib connection for setting up and inspecting queues. */
 export class Broker {
   private constructor(
