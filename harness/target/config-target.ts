@@ -9,6 +9,7 @@ import {
 } from '../config/config-schema';
 import { markInjected } from '../observe/injected-message';
 import { AmqpTransport, DEFAULT_AMQP_URL } from '../transport/amqp/amqp-transport';
+import { AmqpTransportError } from '../transport/amqp/amqp-transport-error';
 import { connectionName } from '../transport/amqp/connection-name';
 import { checkExchanges } from '../transport/amqp/exchange-check';
 import type { OutgoingMessage, Transport } from '../transport/transport';
@@ -131,6 +132,9 @@ async function startConfigTarget(
   } catch (error) {
     await stop();
     if (error instanceof TargetError) throw error;
+    if (error instanceof AmqpTransportError && error.code === 'exchange-mismatch') {
+      throw new TargetError('exchange-mismatch', error.message, { cause: error });
+    }
     throw new TargetError('broker-check-failed', `target ${target.name}: ${describe(error)}`, {
       cause: error,
     });

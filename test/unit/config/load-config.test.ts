@@ -103,9 +103,17 @@ describe('loadConfig', () => {
   });
 
   it('a syntax error is config-unreadable, naming the file', async () => {
-    const error = await configError('broken.config.js');
-    expect(error.code).toBe('config-unreadable');
-    expect(error.message).toContain('broken.config.js');
+    // Written at test time: a committed file with a syntax error would break the linters.
+    const dir = mkdtempSync(path.join(tmpdir(), 'troupe-config-'));
+    try {
+      writeFileSync(path.join(dir, 'troupe.config.js'), 'module.exports = { broker: { exchanges: [ } ;\n');
+      const error: unknown = await loadConfig({ dir }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('config-unreadable');
+      expect((error as ConfigError).message).toContain(path.join(dir, 'troupe.config.js'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a missing --config file is config-not-found', async () => {
