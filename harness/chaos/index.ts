@@ -4,6 +4,8 @@
  */
 export { startChaosProxy } from './start-chaos-proxy';
 export type { ChaosListener, ChaosProxyOptions, StartedChaosProxy } from './start-chaos-proxy';
+export { startControlApi } from './control-api';
+export type { StartedControlApi } from './control-api';
 export { ChaosError } from './chaos-error';
 export type { ChaosErrorCode } from './chaos-error';
 export { describeChaosFault, formatChaosPlan, parseChaosFault, parseChaosPlan } from './plan/chaos-fault';

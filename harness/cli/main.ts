@@ -3,6 +3,7 @@ import packageJson from '../../package.json';
 import { CliExit } from './cli-exit';
 import { registerContractsCommand } from './commands/contracts';
 import { registerFuzzCommand } from './commands/fuzz';
+import { registerProxyCommand } from './commands/proxy';
 import { registerInitCommand } from './commands/init';
 import { registerRunCommand } from './commands/run';
 import { registerScenariosCommand } from './commands/scenarios';
@@ -28,6 +29,7 @@ registerFuzzCommand(program);
 registerTraceCommand(program);
 registerContractsCommand(program);
 registerServiceCommand(program);
+registerProxyCommand(program);
 // Every (sub)command reports usage errors to the catch below instead of exiting with commander's code 1.
 const overrideExits = (command: Command): void => {
   command.exitOverride();

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { troupeEnvelopeAdapter } from '../../events/envelope-adapter';
+import { startControlApi } from '../../chaos/control-api';
+import { ChaosError } from '../../chaos/chaos-error';
+import { renderFaultLog } from '../../chaos/fault-log';
+import { randomChaosPlan } from '../../chaos/plan/chaos-plan-arbitrary';
+import {
+  describeChaosFault,
+  formatChaosPlan,
+  parseChaosPlan,
+  type ChaosPlan,
+} from '../../chaos/plan/chaos-fault';
+import { startChaosProxy, type ChaosListener } from '../../chaos/start-chaos-proxy';
+import { maskUrl } from '../../infra/mask-url';
+import { CliExit } from '../cli-exit';
+
+interface ProxyFlags {
+  readonly upstream: string;
+  readonly listen: string[];
+  readonly plan?: string;
+  readonly replay?: string;
+  readonly seed?: string;
+  readonly randomFaults?: string;
+  readonly control?: string;
+  readonly duration?: string;
+  readonly adapter: string;
+  readonly businessKey: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function parseListen(specs: readonly string[]): ChaosListener[] {
+  if (specs.length === 0)
+    throw new CliExit(2, 'troupe proxy: at least one --listen <service>=<port> is required');
+  return specs.map((spec) => {
+    const match = /^([^=\s]+)=(\d+)$/.exec(spec);
+    if (match === null)
+      throw new CliExit(
+        2,
+        `--listen "${spec}": expected <service>=<port>, e.g. inventory=5673 (0: any free port)`,
+      );
+    const port = Number(match[2]);
+    if (port > 65535) throw new CliExit(2, `--listen "${spec}": port ${port} is out of range`);
+    return { service: match[1] as string, port };
+  });
+}
+
+function nonNegative(flag: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0)
+    throw new CliExit(2, `${flag}: expected an integer ≥ 0, got "${value}"`);
+  return number;
+}
+
+function loadPlan(flags: ProxyFlags, services: readonly string[]): ChaosPlan {
+  const sources = [flags.plan, flags.replay, flags.randomFaults].filter((s) => s !== undefined);
+  if (sources.length > 1) throw new CliExit(2, 'troupe proxy: give one of --plan, --replay, --random-faults');
+  try {
+    if (flags.plan !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(flags.plan, 'utf8');
+      } catch (cause) {
+        throw new CliExit(2, `--plan ${flags.plan}: cannot read the file (${(cause as Error).message})`, {
+          cause,
+        });
+      }
+      return parseChaosPlan(/\.ya?ml$/i.test(flags.plan) ? parseYaml(text) : JSON.parse(text), flags.plan);
+    }
+    if (flags.replay !== undefined) return parseChaosPlan(JSON.parse(flags.replay), '--replay');
+    if (flags.randomFaults !== undefined) {
+      const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : nonNegative('--seed', flags.seed);
+      return randomChaosPlan(seed, {
+        services,
+        maxFaults: nonNegative('--random-faults', flags.randomFaults),
+      });
+    }
+  } catch (error) {
+    if (error instanceof ChaosError || error instanceof SyntaxError)
+      throw new CliExit(2, error.message, { cause: error });
+    throw error;
+  }
+  return flags.seed === undefined ? { faults: [] } : { seed: nonNegative('--seed', flags.seed), faults: [] };
+}
+
+/**
+ * Registers `troupe proxy`: the AMQP 0-9-1 chaos proxy in front of services started elsewhere (compose, another
+ * terminal, another language). Faults come from a plan file, a replay token, a seed, or the control API.
+ */
+export function registerProxyCommand(program: Command): void {
+  program
+    .command('proxy')
+    .description('Run the AMQP chaos proxy: one listener per service, faults from a plan or the control API')
+    .requiredOption('--upstream <url>', 'the broker, e.g. amqp://guest:guest@127.0.0.1:5672')
+    .option(
+      '--listen <service=port>',
+      'a listener for one service (repeatable; port 0: any free port)',
+      collect,
+      [],
+    )
+    .option('--plan <file>', 'a chaos plan (JSON or YAML: { seed?, faults: [...] })')
+    .option('--replay <json>', 'replay a plan printed by an earlier run')
+    .option('--random-faults <n>', 'a random plan of up to n faults, from --seed')
+    .option('--seed <n>', 'seed of the plan’s random choices')
+    .option('--control <port>', 'serve the control API on 127.0.0.1:<port> (0: any free port)')
+    .option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)')
+    .option('--adapter <name>', 'how to read event types from bodies: troupe | none', 'troupe')
+    .option('--business-key <field>', 'payload field holding the business key (troupe adapter)', 'orderId')
+    .action(async (flags: ProxyFlags) => {
+      const listeners = parseListen(flags.listen);
+      const plan = loadPlan(
+        flags,
+        listeners.map((l) => l.service),
+      );
+      if (flags.adapter !== 'troupe' && flags.adapter !== 'none') {
+        throw new CliExit(2, `--adapter: expected troupe or none, got "${flags.adapter}"`);
+      }
+      const durationMs =
+        flags.duration === undefined ? undefined : nonNegative('--duration', flags.duration) * 1000;
+      const controlPort = flags.control === undefined ? undefined : nonNegative('--control', flags.control);
+      let proxy;
+      try {
+        proxy = await startChaosProxy({
+          upstream: flags.upstream,
+          listeners,
+          plan,
+          ...(flags.adapter === 'troupe' ? { adapter: troupeEnvelopeAdapter(flags.businessKey) } : {}),
+          log: (line) => console.error(`[proxy] ${line}`),
+          onFault: (entry) =>
+            console.log(
+              `[fault] +${entry.atMs} ms ${entry.service}${entry.connection === undefined ? '' : ` (conn ${entry.connection})`} ${entry.kind}: ${entry.detail}`,
+            ),
+        });
+      } catch (error) {
+        if (error instanceof ChaosError) throw new CliExit(2, error.message, { cause: error });
+        throw error;
+      }
+      const control =
+        controlPort === undefined ? undefined : await startControlApi(proxy, { port: controlPort });
+      console.log(`troupe proxy → ${maskUrl(flags.upstream)}, seed ${proxy.seed}`);
+      for (const service of proxy.services)
+        console.log(`  ${service.padEnd(16)} ${maskUrl(proxy.urlFor(service))}`);
+      if (control !== undefined)
+        console.log(
+          `  control API      ${control.url} (GET /connections, GET /faults, POST /faults, POST /cut)`,
+        );
+      console.log(
+        plan.faults.length === 0
+          ? 'plan: no faults'
+          : `plan:\n${plan.faults.map((f) => `  - ${describeChaosFault(f)}`).join('\n')}`,
+      );
+      const listen = listeners.map((l) => `--listen ${l.service}=${l.port ?? 0}`).join(' ');
+      console.log(
+        `replay: troupe proxy --upstream ${maskUrl(flags.upstream)} ${listen} --replay '${formatChaosPlan({ ...plan, seed: proxy.seed })}'`,
+      );
+
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          process.off('SIGINT', done);
+          process.off('SIGTERM', done);
+          if (timer !== undefined) clearTimeout(timer);
+          resolve();
+        };
+        const timer = durationMs === undefined ? undefined : setTimeout(done, durationMs);
+        process.on('SIGINT', done);
+        process.on('SIGTERM', done);
+      });
+      const log = proxy.faultLog();
+      await control?.stop();
+      await proxy.stop();
+      console.log(
+        `\nfault log (${log.length} entr${log.length === 1 ? 'y' : 'ies'}):\n${renderFaultLog(log)}`,
+      );
+    });
+}
