@@ -21,6 +21,13 @@ import {
 } from '../../contracts/compat/compare-catalog';
 import { writeSnapshots } from '../../contracts/compat/schema-snapshots';
 import { lintCatalog } from '../../contracts/lint/lint-catalog';
+import { listQueueBindings } from '../../contracts/_internals/broker-topology';
+import { pactsFromTraffic, writeRecordedPacts } from '../../contracts/record/pacts-from-traffic';
+import { startTrafficRecorder } from '../../contracts/record/record-traffic';
+import { loadConfig } from '../../config/load-config';
+import type { TargetExchange } from '../../target/target';
+import { AmqpTransport } from '../../transport/amqp/amqp-transport';
+import { connectionName } from '../../transport/amqp/connection-name';
 import {
   verifyProviderTarget,
   type MessageProviderTarget,
@@ -53,7 +60,7 @@ export function registerContractsCommand(program: Command): void {
   const contracts = program
     .command('contracts')
     .description(
-      'Message contracts: compat, asyncapi, lint, verify, publish, can-i-deploy, record-deployment',
+      'Message contracts: compat, asyncapi, lint, verify, record, publish, can-i-deploy, record-deployment',
     );
   const catalogOption = (): Option =>
     new Option(
@@ -230,6 +237,87 @@ export function registerContractsCommand(program: Command): void {
     );
 
   contracts
+    .command('record')
+    .description(
+      'tap a running system for a while and write consumer pact skeletons (one per consumer/provider pair) to review',
+    )
+    .option('--config <manifest>', 'take the exchanges from this troupe.config manifest')
+    .option('--exchange <name:type...>', 'exchanges to tap (type: topic, fanout, direct, headers)')
+    .option('--for <seconds>', 'record this long', '60')
+    .option('--max-messages <n>', 'stop after this many publications')
+    .option('--out <dir>', 'where the pact skeletons go', 'pacts/recorded')
+    .option('--consumer <queue=name...>', 'name the consumer behind a queue (default: its last word)')
+    .option(
+      '--provider <type=name...>',
+      'name the producer of an event type (default: first word of the routing key)',
+    )
+    .action(
+      async (options: {
+        config?: string;
+        exchange?: string[];
+        for: string;
+        maxMessages?: string;
+        out: string;
+        consumer?: string[];
+        provider?: string[];
+      }) => {
+        const exchanges = await recordExchanges(options.config, options.exchange);
+        const seconds = Number(options.for);
+        if (!(seconds > 0)) throw new CliExit(2, `--for ${options.for}: a positive number of seconds`);
+        const maxMessages = options.maxMessages === undefined ? undefined : Number(options.maxMessages);
+        const consumers = pairs(options.consumer, '--consumer');
+        const providers = pairs(options.provider, '--provider');
+        const bindings = await listQueueBindings();
+        const transport = new AmqpTransport({ connectionName: connectionName('contracts-record') });
+        try {
+          const recorder = await startTrafficRecorder({
+            transport,
+            exchanges,
+            bindings,
+            durationMs: seconds * 1000,
+            ...(maxMessages ? { until: (messages) => messages.length >= maxMessages } : {}),
+          });
+          console.log(
+            `recording ${exchanges.map((exchange) => exchange.name).join(', ')} for ${seconds} s` +
+              (maxMessages ? ` or ${maxMessages} message(s)` : '') +
+              ' (Ctrl-C stops early)',
+          );
+          const stop = (): void => void recorder.stop();
+          process.once('SIGINT', stop);
+          const messages = await recorder.finished.finally(() => process.removeListener('SIGINT', stop));
+          const pacts = pactsFromTraffic(messages, {
+            exchanges,
+            bindings,
+            consumerOf: (queue) =>
+              consumers.get(queue) ??
+              (queue.startsWith('troupe.') || queue.startsWith('amq.') ? undefined : queue.split('.').pop()),
+            ...(providers.size > 0
+              ? {
+                  providerOf: (message) =>
+                    providers.get(message.type ?? '') ??
+                    (message.routingKey.split('.')[0] || message.exchange),
+                }
+              : {}),
+          });
+          const files = writeRecordedPacts(options.out, pacts);
+          console.log(`${messages.length} publication(s) seen; ${files.length} pact skeleton(s) written:`);
+          for (const pact of pacts) {
+            console.log(`  ${path.join(options.out, pact.file)}`);
+            for (const interaction of pact.interactions) {
+              console.log(`    ${interaction.description} (${interaction.samples} sample(s))`);
+              for (const field of interaction.fields) console.log(`      ${field.path}: ${field.kind}`);
+              for (const note of interaction.notes) console.log(`      note: ${note}`);
+            }
+          }
+          if (files.length === 0)
+            throw new CliExit(1, 'nothing recorded: no publication reached a bound queue');
+        } finally {
+          await transport.close();
+        }
+      },
+    );
+
+  contracts
     .command('publish')
     .description('publish pacts to the broker (version = git sha, branch = git branch, build URL from CI)')
     .option('--dir <dir>', 'pact files', 'pacts')
@@ -349,6 +437,41 @@ function pactFilesFor(dir: string, provider: string): string[] {
 
 function pacticipantsIn(dir: string): string[] {
   return [...new Set(pactFiles(dir).flatMap((pact) => [pact.consumer, pact.provider]))].sort();
+}
+
+/** The exchanges to record: from a manifest, or `name:type` arguments. */
+async function recordExchanges(
+  config: string | undefined,
+  specs: string[] | undefined,
+): Promise<TargetExchange[]> {
+  if (config !== undefined) {
+    const loaded = await loadConfig({ file: config });
+    return loaded.config.broker.exchanges.map((exchange) => ({
+      name: exchange.name,
+      type: exchange.type,
+      ...(exchange.routingKeys ? { routingKeys: exchange.routingKeys } : {}),
+    }));
+  }
+  if (!specs || specs.length === 0)
+    throw new CliExit(2, 'record: give --config <manifest> or --exchange <name:type>');
+  return specs.map((spec) => {
+    const at = spec.lastIndexOf(':');
+    const type = spec.slice(at + 1);
+    if (at <= 0 || !['topic', 'fanout', 'direct', 'headers'].includes(type)) {
+      throw new CliExit(2, `--exchange ${spec}: expected <name>:<topic|fanout|direct|headers>`);
+    }
+    return { name: spec.slice(0, at), type: type as TargetExchange['type'] };
+  });
+}
+
+function pairs(values: readonly string[] | undefined, option: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const value of values ?? []) {
+    const at = value.indexOf('=');
+    if (at <= 0 || at === value.length - 1) throw new CliExit(2, `${option} ${value}: expected <key>=<name>`);
+    map.set(value.slice(0, at), value.slice(at + 1));
+  }
+  return map;
 }
 
 function report(result: BrokerCommandResult): void {
