@@ -44,7 +44,7 @@ const shared: Options = {
   // uuid ships ESM only, which Jest's CommonJS runtime cannot require: inlined (a few hundred lines) instead.
   noExternal: ['uuid'],
   esbuildPlugins: [packageJsonPlugin],
-  tsconfig: 'tsconfig.json',
+  tsconfig: 'tsconfig.build.json',
 };
 
 export default defineConfig([
