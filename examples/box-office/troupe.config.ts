@@ -1,6 +1,7 @@
 // The box office's target manifest: how Troupe runs these four plain-JavaScript services, where their messages
 // travel and how to read them. Everything the services use is named after BOX_OFFICE_NS (default `box-office`),
-// so a test can run its own copy on a shared broker; BUGS picks the variant (default: the planted double charge).
+// so a test can run its own copy on a shared broker. The services inherit Troupe's environment: BUGS=none in
+// your shell picks the fixed variant (the default is the planted double charge).
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '../../harness/config/define-config';
@@ -9,7 +10,6 @@ import { invariant } from '../../harness/fuzz/invariant';
 const ns = process.env['BOX_OFFICE_NS'] ?? 'box-office';
 const env = {
   BOX_OFFICE_NS: ns,
-  BUGS: process.env['BUGS'] ?? 'double-charge',
   LEDGER_FILE: path.join(tmpdir(), `${ns}-ledger.jsonl`),
 };
 

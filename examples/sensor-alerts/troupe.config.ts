@@ -1,15 +1,11 @@
-// The sensor alerts' target manifest. Names hang off SENSOR_ALERTS_NS (default `sensor-alerts`); BUGS picks the
-// variant (default: the planted drop-while-disconnected in the pager).
+// The sensor alerts' target manifest. Names hang off SENSOR_ALERTS_NS (default `sensor-alerts`). The services
+// inherit Troupe's environment: BUGS=none picks the fixed pager (default: the planted drop-while-disconnected);
+// PAGE_LATENCY_MS and RECONNECT_MS tune it.
 import { defineConfig } from '../../harness/config/define-config';
 import { invariant } from '../../harness/fuzz/invariant';
 
 const ns = process.env['SENSOR_ALERTS_NS'] ?? 'sensor-alerts';
-const env = {
-  SENSOR_ALERTS_NS: ns,
-  BUGS: process.env['BUGS'] ?? 'drop-while-disconnected',
-  PAGE_LATENCY_MS: process.env['PAGE_LATENCY_MS'] ?? '300',
-  RECONNECT_MS: process.env['RECONNECT_MS'] ?? '500',
-};
+const env = { SENSOR_ALERTS_NS: ns };
 
 export default defineConfig({
   name: 'sensor-alerts',

@@ -149,6 +149,7 @@ const consumer = keepConnected(
         log(SERVICE, `not a CloudEvent (${error.message}); rejecting it`);
         return channel.nack(message, false, false);
       }
+      log(SERVICE, `paging for alert ${alert.id} (reading ${alert.data.readingId})`);
       const ack = () => {
         try {
           channel.ack(message);
