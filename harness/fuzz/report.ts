@@ -30,7 +30,11 @@ export function formatFuzzReport(report: FuzzReport): string {
     '',
     'Minimal schedule:',
     ...(failure.schedule.faults.length === 0
-      ? ['  (no faults: the clean run itself breaks an invariant)']
+      ? [
+          failure.schedule.interleave
+            ? '  (no faults: the interleaving alone breaks an invariant)'
+            : '  (no faults: the clean run itself breaks an invariant)',
+        ]
       : failure.schedule.faults.map((fault) => `  - ${describeFault(fault)}`)),
     failure.schedule.interleave
       ? `  interleaved by the scheduler (seed ${failure.schedule.interleave}): deliveries, batches and transactions run concurrently`
@@ -55,12 +59,15 @@ export function formatTimeline(
       lines.push(`           ⚡ ${entry.text}`);
       continue;
     }
+    if (entry.kind === 'publish') {
+      const again = entry.again ? '  (published again: same event id)' : '';
+      lines.push(`        ↳ published ${entry.eventType.padEnd(26)} ${label(entry.key)}${again}`);
+      continue;
+    }
     const what = `${entry.queue}#${entry.nth}${entry.copy ? ' copy' : ''}${entry.redelivered ? ' redelivered' : ''}`;
-    // Published while this delivery was in flight (several can be in flight at once when interleaved).
-    const emitted = entry.emitted.length > 0 ? ` → ${entry.emitted.join(', ')}` : '';
     const fault = entry.fault ? `  ⚡ ${entry.fault}` : '';
     lines.push(
-      `  ${String(entry.step).padStart(4)}  ${what.padEnd(30)} ${entry.eventType.padEnd(26)} ${label(entry.key).padEnd(4)} ${entry.settled}${emitted}${fault}`,
+      `  ${String(entry.step).padStart(4)}  ${what.padEnd(30)} ${entry.eventType.padEnd(26)} ${label(entry.key).padEnd(4)} ${entry.settled}${fault}`,
     );
   }
   return lines;

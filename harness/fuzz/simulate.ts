@@ -24,8 +24,14 @@ export type TimelineEntry =
       readonly fault?: string;
       /** How the delivery ended; `pending` when the run ended first. */
       settled: DeliveryStep['settled'] | 'pending';
-      /** Event types published (routed) while it was being handled. */
-      readonly emitted: string[];
+    }
+  | {
+      /** A message the broker routed (confirmed or not). `again`: an event id published before (a republish). */
+      readonly kind: 'publish';
+      readonly step: number;
+      readonly eventType: string;
+      readonly key: string | undefined;
+      readonly again: boolean;
     }
   | { readonly kind: 'fault'; readonly step: number; readonly text: string };
 
@@ -89,7 +95,6 @@ export async function simulate<W>(
   const events: EventIdentity[] = [];
   const seen = new Set<string>();
   const timeline: TimelineEntry[] = [];
-  const handling: Extract<TimelineEntry, { kind: 'deliver' }>[] = [];
   let deadLettered = 0;
   let step = 0;
   const scheduler = new VirtualScheduler(VIRTUAL_EPOCH_MS);
@@ -129,10 +134,19 @@ export async function simulate<W>(
     if (event.deadLettered) deadLettered++;
     else {
       const identity = target.adapter.read(event.message);
-      if (identity && !seen.has(identity.eventId)) {
+      const again = identity !== undefined && seen.has(identity.eventId);
+      if (identity && !again) {
         seen.add(identity.eventId);
         events.push(identity);
-        if (record) for (const entry of handling) entry.emitted.push(identity.eventType);
+      }
+      if (record) {
+        timeline.push({
+          kind: 'publish',
+          step,
+          eventType: identity?.eventType ?? event.message.type ?? event.routingKey,
+          key: identity?.businessKey,
+          again,
+        });
       }
     }
     for (let i = 0; i < event.queues.length; i++) {
@@ -309,19 +323,14 @@ export async function simulate<W>(
           key: identity?.businessKey,
           ...(fault ? { fault: describeFault(fault) } : {}),
           settled: 'pending',
-          emitted: [],
         };
         timeline.push(entry);
-        handling.push(entry);
       }
       const crashKey = arrival ? `${arrival.queue}\u0000${messageId ?? ''}` : '';
       const work = transport.deliver(id, { ack }).then(
         (result) => {
           if (armedCrashes.get(crashKey)?.id === id) armedCrashes.delete(crashKey);
-          if (entry) {
-            entry.settled = result.settled;
-            handling.splice(handling.indexOf(entry), 1);
-          }
+          if (entry) entry.settled = result.settled;
         },
         (error: unknown) => {
           failure ??= error instanceof Error ? error : new Error(String(error));

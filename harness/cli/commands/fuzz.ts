@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { fuzzBroker, formatBrokerFuzzReport, type BrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../fuzz/broker/broker-target';
+import { fuzzCampaign, type CampaignTargetSpec } from '../../fuzz/fuzz-campaign';
 import { fuzzSimulation, parseReplayToken } from '../../fuzz/fuzz-simulation';
 import { formatFuzzReport } from '../../fuzz/report';
 import type { SimTarget } from '../../fuzz/sim-target';
@@ -23,6 +25,8 @@ interface FuzzCommandOptions {
   readonly restartBroker?: boolean;
   readonly flowsPerSecond?: string;
   readonly json?: boolean;
+  readonly workers?: string;
+  readonly shard?: string;
 }
 
 /** Registers `troupe fuzz`: delivery fuzzing in deterministic simulation or on the live broker. */
@@ -45,6 +49,8 @@ export function registerFuzzCommand(program: Command): void {
       'module exporting `target` (a SimTarget, or a BrokerTarget with --mode broker)',
     )
     .option('--replay <seed:path>', 'sim: replay one counterexample from a report')
+    .option('--workers <n>', 'sim: worker threads for one campaign (default: every core)')
+    .option('--shard <k/n>', 'sim: run shard k of n of the campaign (split across CI machines)')
     .option('--max-orders <n>', 'sim, reference shop: most orders per workload', '4')
     .option('--schedules <n>', 'sim: schedules tried per workload', '4')
     .option('--duplicate-rate <p>', 'broker: share of messages duplicated', '0.1')
@@ -68,22 +74,79 @@ async function simMode(options: FuzzCommandOptions): Promise<number> {
   const replay = options.replay !== undefined ? parseToken(options.replay) : undefined;
   const seed = replay?.seed ?? (options.seed !== undefined ? integer('--seed', options.seed) : undefined);
   const runs = options.runs !== undefined ? positive('--runs', options.runs) : 200;
-  const target = options.target
-    ? await loadTarget<SimTarget<unknown>>(options.target, 'sim')
-    : await shopSim(options);
+  const schedulesPerWorkload = positive('--schedules', options.schedules);
+  const workers = options.workers !== undefined ? positive('--workers', options.workers) : undefined;
+  const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  const spec = await targetSpec(options);
   const bar = progressBar(replay ? 'replaying' : 'fuzzing');
-  const report = await fuzzSimulation(target, {
-    runs,
-    ...(seed !== undefined ? { seed } : {}),
-    ...(replay ? { path: replay.path } : {}),
-    schedulesPerWorkload: positive('--schedules', options.schedules),
-    onProgress: (p) =>
-      bar.update(p.runs, p.planned, p.shrinking ? `(shrinking, ${p.schedules} schedules)` : ''),
-    replayCommand: (token) => replayCommand(options, token),
-  });
+  const onProgress = (p: { runs: number; planned: number; schedules: number; shrinking: boolean }): void =>
+    bar.update(p.runs, p.planned, p.shrinking ? `(shrinking, ${p.schedules} schedules)` : '');
+  const command = (token: string): string => replayCommand(options, token);
+  // A replay is one fast-check session in this thread; a search is a campaign over the worker threads.
+  const report = replay
+    ? await fuzzSimulation(await loadTargetSpec(spec, options), {
+        runs,
+        seed: replay.seed,
+        path: replay.path,
+        schedulesPerWorkload,
+        onProgress,
+        replayCommand: command,
+      })
+    : await fuzzCampaign(spec, {
+        runs,
+        // Bundled (dist/), the shop has no file a worker could load: the campaign runs in this thread.
+        ...(spec.module === '' ? { workers: 1, inThread: () => loadTargetSpec(spec, options) } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(workers !== undefined ? { workers } : {}),
+        ...(shard ? { shard } : {}),
+        schedulesPerWorkload,
+        onProgress,
+        replayCommand: command,
+      });
   bar.finish();
   console.log(options.json ? JSON.stringify(report, null, 2) : formatFuzzReport(report));
   return report.failure ? 1 : 0;
+}
+
+/** Where worker threads find the target: the user's module, or the shop's (loaded lazily, the default). */
+async function targetSpec(options: FuzzCommandOptions): Promise<CampaignTargetSpec> {
+  if (options.target) {
+    await loadTarget<SimTarget<unknown>>(options.target, 'sim'); // validates it here, with a usage error
+    return { module: path.resolve(options.target) };
+  }
+  return {
+    module: shopSimTargetModule(),
+    exportName: 'shopSimTarget',
+    args: { bugs: await bugs(options.bug), maxOrders: positive('--max-orders', options.maxOrders) },
+  };
+}
+
+/** The shop target's own file (from source); empty when it is bundled into the CLI (workers then load nothing). */
+function shopSimTargetModule(): string {
+  try {
+    return require.resolve('../../../reference-services/target/shop-sim-target');
+  } catch {
+    return '';
+  }
+}
+
+async function loadTargetSpec(
+  spec: CampaignTargetSpec,
+  options: FuzzCommandOptions,
+): Promise<SimTarget<unknown>> {
+  if (options.target) return loadTarget<SimTarget<unknown>>(options.target, 'sim');
+  const { shopSimTarget } = await import('../../../reference-services/target/shop-sim-target');
+  return shopSimTarget(spec.args as Parameters<typeof shopSimTarget>[0]);
+}
+
+function parseShard(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new CliExit(2, `--shard must be k/n with 1 ≤ k ≤ n (e.g. 2/4), got "${value}"`);
+  }
+  return { index, count };
 }
 
 async function brokerMode(options: FuzzCommandOptions): Promise<number> {
@@ -131,14 +194,6 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   }
   console.log(options.json ? JSON.stringify(report, null, 2) : formatBrokerFuzzReport(report));
   return report.ok && !abort.signal.aborted ? 0 : 1;
-}
-
-async function shopSim(options: FuzzCommandOptions): Promise<SimTarget<unknown>> {
-  const { shopSimTarget } = await import('../../../reference-services/target/shop-sim-target');
-  return shopSimTarget({
-    bugs: await bugs(options.bug),
-    maxOrders: positive('--max-orders', options.maxOrders),
-  });
 }
 
 async function bugs(names: readonly string[]): Promise<KnownBug[]> {
