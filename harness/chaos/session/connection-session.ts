@@ -250,6 +250,7 @@ export class ConnectionSession {
 
   private write(socket: Socket, other: Socket, buffers: readonly Buffer[]): void {
     if (buffers.length === 0 || this.state === 'closed') return;
+    buffers = coalesce(buffers);
     let ok = true;
     if (buffers.length === 1) ok = socket.write(buffers[0] as Buffer);
     else {
@@ -933,6 +934,24 @@ export class ConnectionSession {
       ...unit.bodies.map((b) => b.raw),
     );
   }
+}
+
+/** Merges adjacent views of one chunk back into one buffer: passthrough frames leave in as few writes as came in. */
+function coalesce(buffers: readonly Buffer[]): readonly Buffer[] {
+  if (buffers.length < 2) return buffers;
+  const merged: Buffer[] = [];
+  let current = buffers[0] as Buffer;
+  for (let i = 1; i < buffers.length; i++) {
+    const next = buffers[i] as Buffer;
+    if (next.buffer === current.buffer && current.byteOffset + current.length === next.byteOffset) {
+      current = Buffer.from(current.buffer, current.byteOffset, current.length + next.length);
+    } else {
+      merged.push(current);
+      current = next;
+    }
+  }
+  merged.push(current);
+  return merged;
 }
 
 function rawFrames(unit: ContentUnit): Buffer[] {

@@ -74,8 +74,8 @@ describe('chaos proxy standalone', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
       await until(
-        'the listener line',
-        () => /billing\s+amqp:\/\/\S+:(\d+)/.test(out),
+        'the replay line',
+        () => /\nreplay: .*\n/.test(out),
         () => out,
         20_000,
       );
