@@ -21,7 +21,15 @@ export interface ServiceProcessorOptions {
   /** Called at every crash point; throw `SimulatedCrash` to crash there. */
   readonly crashHook?: CrashHook;
   readonly retry?: RetryPolicy;
+  /**
+   * A memo of decoded messages by their bytes, shared between processors: decoding is pure, and a simulator
+   * decodes the same few messages thousands of times (copies, redeliveries, every schedule of a workload).
+   */
+  readonly decodeMemo?: DecodeMemo;
 }
+
+/** Decoded messages by body (see `ServiceProcessorOptions.decodeMemo`); cleared when it grows past 10,000. */
+export type DecodeMemo = Map<string, ReturnType<typeof shopCatalog.decode>>;
 
 /** One message to process. */
 export interface ProcessInput {
@@ -88,6 +96,7 @@ export class ServiceProcessor {
   private readonly ids: IdGenerator;
   private readonly crashHook: CrashHook | undefined;
   private readonly inboxMode: InboxMode;
+  private readonly decodeMemo: DecodeMemo | undefined;
 
   constructor(options: ServiceProcessorOptions) {
     this.service = options.service;
@@ -97,6 +106,7 @@ export class ServiceProcessor {
     this.bugs = new Set(options.bugs ?? []);
     this.crashHook = options.crashHook;
     this.retry = options.retry ?? defaultRetryPolicy;
+    this.decodeMemo = options.decodeMemo;
     this.inboxMode =
       this.service.name === 'payments' && this.bugs.has('payment-not-idempotent')
         ? 'none'
@@ -248,7 +258,7 @@ export class ServiceProcessor {
   protected prepare(
     body: Uint8Array | string,
   ): ProcessOutcome | { readonly event: ShopEvent; readonly handler: EventHandler<ShopEventType> } {
-    const decoded = shopCatalog.decode(body);
+    const decoded = this.decode(body);
     if (!decoded.ok) return { kind: 'reject', reason: decoded.error, ackedEarly: false };
     const event = decoded.event;
     const handler = this.service.handlers[event.eventType] as EventHandler<ShopEventType> | undefined;
@@ -265,6 +275,23 @@ export class ServiceProcessor {
       };
     }
     return { event, handler };
+  }
+
+  private decode(body: Uint8Array | string): ReturnType<typeof shopCatalog.decode> {
+    const memo = this.decodeMemo;
+    if (!memo) return shopCatalog.decode(body);
+    // latin1 maps every byte to one character: an exact key for the bytes.
+    const key =
+      typeof body === 'string'
+        ? `s${body}`
+        : `b${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1')}`;
+    let decoded = memo.get(key);
+    if (!decoded) {
+      if (memo.size >= 10_000) memo.clear();
+      decoded = shopCatalog.decode(body);
+      memo.set(key, decoded);
+    }
+    return decoded;
   }
 
   /** Runs `handler` on `event` inside `tx` and writes what it emitted (collected in `emitted`) to the outbox. */

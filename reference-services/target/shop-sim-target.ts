@@ -7,7 +7,7 @@ import { seedStock } from '../inventory/handlers';
 import type { KnownBug } from '../kit/bugs';
 import { crashPoints, SimulatedCrash } from '../kit/crash-points';
 import { OutboxRelay, type OutboxRelayOptions } from '../kit/outbox-relay';
-import { ServiceProcessor, type ServiceProcessorOptions } from '../kit/service-processor';
+import { ServiceProcessor, type DecodeMemo, type ServiceProcessorOptions } from '../kit/service-processor';
 import type { ServiceDefinition } from '../kit/service-definition';
 import { ServiceRuntime } from '../kit/service-runtime';
 import { SimulatedSqlError, SimulatedStore } from '../kit/simulated-store';
@@ -110,6 +110,8 @@ export interface ShopSimTargetOptions {
 }
 
 const exchange = 'shop';
+/** Shared by every simulated run in this thread: the same workload's messages recur in every schedule. */
+const decodeMemo: DecodeMemo = new Map();
 
 /** The simulated shop's broker names: short, so schedules read `payments#0`. */
 const names: TopologyNames = {
@@ -212,6 +214,7 @@ async function startShop(
         ids: env.ids,
         bugs,
         crashHook,
+        decodeMemo,
       });
       runtimes.push(
         new ServiceRuntime({
