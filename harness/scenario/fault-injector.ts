@@ -1,4 +1,5 @@
 import type { EnvelopeAdapter } from '../events/envelope-adapter';
+import { INJECTED_HEADER } from '../target/target';
 import type {
   ConsumeOptions,
   Delivery,
@@ -14,7 +15,8 @@ import type { ScenarioFault } from './scenario-schema';
 export interface AppliedFault {
   /** Epoch ms. */
   readonly at: number;
-  readonly kind: 'duplicate' | 'delay' | 'reorder' | 'redeliver' | 'cutConnections' | 'restartService';
+  /** The fault kind, or `proxy` for what the chaos proxy did. */
+  readonly kind: ScenarioFault['kind'] | 'proxy';
   readonly detail: string;
 }
 
@@ -24,143 +26,80 @@ export interface FaultInjectorOptions {
   readonly clock?: () => number;
 }
 
-/** How long a triggered fault waits for the triggering message to reach its consumers. */
-const inFlightGraceMs = 20;
-
 /** What the injector needs from the target; see `FaultInjector.bind`. */
 export interface FaultBinding {
   readonly adapter: EnvelopeAdapter;
+  /** Which service consumes `queue`, for faults aimed at one service. */
   readonly serviceOfQueue: (queue: string) => string | undefined;
-  /** Cuts broker connections (of one service or all); returns what it did, for the report. */
-  readonly cutConnections: (service: string | undefined) => Promise<string>;
-  /** Stops and starts a service; returns what it did. */
-  readonly restartService: (service: string) => Promise<string>;
   /** Sees every delivery a service consumer gets (before faults), e.g. to record redeliveries in the timeline. */
   readonly onDelivery?: (delivery: Delivery) => void;
+  /** Sees the event type of every message a service publishes (lifecycle faults fire on it). */
+  readonly onPublish?: (eventType: string) => void;
 }
 
-type DuplicateFault = Extract<ScenarioFault, { duplicate: unknown }>['duplicate'];
-type DelayFault = Extract<ScenarioFault, { delay: unknown }>['delay'];
-type ReorderFault = Extract<ScenarioFault, { reorder: unknown }>['reorder'];
-type RedeliverFault = Extract<ScenarioFault, { redeliver: unknown }>['redeliver'];
+type Fault<Kind extends ScenarioFault['kind']> = Extract<ScenarioFault, { kind: Kind }>;
 
 /**
- * Applies a scenario's message faults by decorating the `Transport` the services use, so it works on any broker
- * adapter (RabbitMQ or in-memory) and on services Troupe did not write:
- * - `duplicate`: a publish of the event goes out `copies` more times, same bytes and message id (as after an
- *   outbox relay crash between publish and mark);
+ * Applies a scenario's message faults in process, by decorating the `Transport` a service uses (targets that run
+ * their services in this process hand it `TargetContext.wrapServiceTransport`); process targets get the same
+ * faults from the chaos proxy instead. Works on any broker adapter (RabbitMQ or in-memory):
+ * - `duplicate`: without `service`, a publish of the event goes out `copies` more times, same bytes and message
+ *   id, marked `x-troupe-injected: chaos` (as after an outbox relay crash between publish and mark); with
+ *   `service`, that consumer handles the delivery `copies` more times;
  * - `delay`: a consumer gets the event `by` ms late;
  * - `reorder`: a consumer's delivery of the event is held back until the next delivery on that queue has been
  *   handled (or `window` passes), so they are processed out of order;
  * - `redeliver`: the consumer handles the event, then "crashes" before its ack: the delivery is requeued and the
  *   broker redelivers it with `redelivered=true`;
- * - `cutConnections` / `restartService`: applied (through the target) as soon as their `after` event is
- *   published; during a cut consumers hold their deliveries, so it lands mid-flow with messages unacked;
- * - `cut()`: emulates a cut connection where the broker cannot be cut for real (in-memory): handlers running at
- *   that moment lose their ack and their messages come back redelivered.
+ * - `pause(service, ms)`: the service's consumers hold every delivery for a window;
+ * - `hold(applying)`: consumers wait while a lifecycle fault (a cut) is applied, so it lands mid-flow with
+ *   messages unacked.
  */
 export class FaultInjector {
   private adapter: EnvelopeAdapter = { read: () => undefined };
   private serviceOfQueue: (queue: string) => string | undefined = () => undefined;
+  private onDelivery: ((delivery: Delivery) => void) | undefined;
+  private onPublish: ((eventType: string) => void) | undefined;
   private readonly clock: () => number;
-  private readonly duplicates: DuplicateFault[] = [];
-  private readonly delays: DelayFault[] = [];
-  private readonly reorders: ReorderFault[] = [];
-  private readonly redeliveries: RedeliverFault[] = [];
+  private readonly duplicates: Fault<'duplicate'>[] = [];
+  private readonly delays: Fault<'delay'>[] = [];
+  private readonly reorders: Fault<'reorder'>[] = [];
+  private readonly redeliveries: Fault<'redeliver'>[] = [];
   /** (queue, eventId) → how many simulated crashes that delivery has had. */
   private readonly crashes = new Map<string, number>();
   /** Per queue: deliveries held back by `reorder`, released by the next delivery on the queue. */
   private readonly held = new Map<string, (() => void)[]>();
+  /** Per service: until when its consumers are paused. */
+  private readonly paused = new Map<string, Promise<void>>();
   private readonly log: AppliedFault[] = [];
-  private cutEpoch = 0;
-  private actions: Pick<FaultBinding, 'cutConnections' | 'restartService'> | undefined;
-  private onDelivery: ((delivery: Delivery) => void) | undefined;
-  /** `cutConnections` / `restartService` faults, each fired once when its `after` event is first published. */
-  private readonly triggers: {
-    readonly after: string;
-    readonly fire: () => Promise<void>;
-    /** Hold consumers while it is applied (a cut); a restart must not, as stopping waits for in-flight work. */
-    readonly gates: boolean;
-    fired: boolean;
-  }[] = [];
-  private readonly triggered: Promise<void>[] = [];
-  /** While a triggered fault is being applied, consumers wait here: the fault lands mid-flow, not after it. */
+  private wrapped = 0;
+  /** While a lifecycle fault is being applied, consumers wait here: the fault lands mid-flow, not after it. */
   private gate: Promise<void> = Promise.resolve();
 
   constructor(faults: readonly ScenarioFault[], options: FaultInjectorOptions = {}) {
     this.clock = options.clock ?? Date.now;
     for (const fault of faults) {
-      if ('duplicate' in fault) this.duplicates.push(fault.duplicate);
-      else if ('delay' in fault) this.delays.push(fault.delay);
-      else if ('reorder' in fault) this.reorders.push(fault.reorder);
-      else if ('redeliver' in fault) this.redeliveries.push(fault.redeliver);
-      else if ('cutConnections' in fault) {
-        const { after, service } = fault.cutConnections;
-        this.triggers.push({
-          after,
-          fired: false,
-          gates: true,
-          fire: async () => {
-            const detail = await this.requireActions().cutConnections(service);
-            this.note('cutConnections', `after ${after}: ${detail}`);
-          },
-        });
-      } else {
-        const { after, service } = fault.restartService;
-        this.triggers.push({
-          after,
-          fired: false,
-          gates: false,
-          fire: async () => {
-            const detail = await this.requireActions().restartService(service);
-            this.note('restartService', `after ${after}: ${detail}`);
-          },
-        });
-      }
-    }
-  }
-
-  private requireActions(): Pick<FaultBinding, 'cutConnections' | 'restartService'> {
-    if (!this.actions) throw new Error('FaultInjector: bind() was not called before traffic started');
-    return this.actions;
-  }
-
-  /** Fires the triggers waiting for `type`; consumers hold their deliveries until the faults are applied. */
-  private fireTriggers(type: string | undefined): void {
-    const due = this.triggers.filter((trigger) => !trigger.fired && trigger.after === type);
-    if (due.length === 0) return;
-    for (const trigger of due) trigger.fired = true;
-    const applying = (async () => {
-      // Let the broker hand the triggering message to its consumers first (they wait at the gate), so the fault
-      // finds it in flight — unacked — as a real mid-flow cut or crash would.
-      await new Promise((resolve) => setTimeout(resolve, inFlightGraceMs));
-      for (const trigger of due) await trigger.fire();
-    })();
-    this.triggered.push(applying);
-    // `settled()` reports a failure later; until then a rejection must not count as unhandled (it would end
-    // the process).
-    const survived = applying.catch(() => undefined);
-    if (due.some((trigger) => trigger.gates)) {
-      // Consumers resume whether the fault worked or not.
-      this.gate = Promise.all([this.gate, survived]).then(() => undefined);
+      if (fault.kind === 'duplicate') this.duplicates.push(fault);
+      else if (fault.kind === 'delay') this.delays.push(fault);
+      else if (fault.kind === 'reorder') this.reorders.push(fault);
+      else if (fault.kind === 'redeliver') this.redeliveries.push(fault);
     }
   }
 
   /**
-   * Tells the injector how to read event types (the target's envelope adapter: black-box), which service
-   * consumes a queue (for faults scoped to one service), and how to cut connections and restart services. Call
-   * before traffic starts.
+   * Tells the injector how to read event types (the target's envelope adapter: black-box), which service consumes
+   * a queue, and whom to tell about deliveries and publications. Call before traffic starts.
    */
   bind(binding: FaultBinding): void {
     this.adapter = binding.adapter;
     this.serviceOfQueue = binding.serviceOfQueue;
-    this.actions = binding;
     this.onDelivery = binding.onDelivery;
+    this.onPublish = binding.onPublish;
   }
 
-  /** Resolves when every triggered fault (cut, restart) has been applied; rejects with the first failure. */
-  async settled(): Promise<void> {
-    await Promise.all(this.triggered);
+  /** True once a target wrapped a transport with this injector: message faults apply in process. */
+  get inProcess(): boolean {
+    return this.wrapped > 0;
   }
 
   /** Faults applied so far, in order. */
@@ -168,18 +107,32 @@ export class FaultInjector {
     return this.log;
   }
 
-  /** Records a fault applied elsewhere, so the report shows every fault in one list. */
+  /** Records a fault applied elsewhere (a cut, a kill, the proxy), so the report shows every fault in one list. */
   note(kind: AppliedFault['kind'], detail: string): void {
     this.log.push({ at: this.clock(), kind, detail });
   }
 
-  /** Emulated connection cut: every delivery being handled right now loses its ack (it will be redelivered). */
-  cut(): void {
-    this.cutEpoch++;
+  /** Consumers hold their deliveries until `applying` settles (a cut lands while messages are unacked). */
+  hold(applying: Promise<unknown>): void {
+    const survived = applying.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.gate = Promise.all([this.gate, survived]).then(() => undefined);
+  }
+
+  /** The consumers of `service` hold every delivery for `ms`. */
+  pause(service: string, ms: number): void {
+    const until = new Promise<void>((resolve) => setTimeout(resolve, ms));
+    this.paused.set(service, until);
+    void until.then(() => {
+      if (this.paused.get(service) === until) this.paused.delete(service);
+    });
   }
 
   /** The transport with faults applied to publishes and to every consumer's handler. */
   wrap(transport: Transport): Transport {
+    this.wrapped++;
     return {
       declare: (topology: Topology) => transport.declare(topology),
       publish: (exchange: string, message: OutgoingMessage) => this.publish(transport, exchange, message),
@@ -193,7 +146,7 @@ export class FaultInjector {
     };
   }
 
-  private eventTypeOf(message: OutgoingMessage): { type?: string; id?: string } {
+  private identityOf(message: OutgoingMessage): { type?: string; id?: string } {
     let identity: ReturnType<EnvelopeAdapter['read']>;
     try {
       identity = this.adapter.read({
@@ -203,6 +156,7 @@ export class FaultInjector {
         messageId: message.messageId,
         correlationId: message.correlationId,
         type: message.type,
+        contentType: message.contentType,
       });
     } catch {
       // A message the adapter cannot read gets no fault; it must not fail the service's publish or handler.
@@ -213,13 +167,19 @@ export class FaultInjector {
 
   private async publish(transport: Transport, exchange: string, message: OutgoingMessage): Promise<void> {
     await transport.publish(exchange, message);
-    if (this.duplicates.length === 0 && this.triggers.length === 0) return;
-    const { type, id } = this.eventTypeOf(message);
-    this.fireTriggers(type);
+    const { type, id } = this.identityOf(message);
+    if (type !== undefined) {
+      try {
+        this.onPublish?.(type);
+      } catch {
+        // An observer's problem must not fail the service's publish.
+      }
+    }
     const copies = this.duplicates
-      .filter((fault) => fault.event === type)
+      .filter((fault) => fault.event === type && fault.service === undefined)
       .reduce((sum, fault) => sum + fault.copies, 0);
-    for (let copy = 0; copy < copies; copy++) await transport.publish(exchange, message);
+    const marked = { ...message, headers: { ...message.headers, [INJECTED_HEADER]: 'chaos' } };
+    for (let copy = 0; copy < copies; copy++) await transport.publish(exchange, marked);
     if (copies > 0) this.note('duplicate', `${type ?? '?'} ${id ?? ''} published ${copies} extra time(s)`);
   }
 
@@ -227,18 +187,17 @@ export class FaultInjector {
     return async (delivery: Delivery) => {
       // Looked up per delivery: consumers may start before `bind` told the injector how queues map to services.
       const service = this.serviceOfQueue(queue);
-      const applies = (
-        fault: { event: string; service?: string | undefined },
-        type: string | undefined,
-      ): boolean => fault.event === type && (fault.service === undefined || fault.service === service);
-      const epoch = this.cutEpoch;
+      const applies = (fault: { event: string; service?: string | undefined }, type: string | undefined) =>
+        fault.event === type && (fault.service === undefined || fault.service === service);
       try {
         this.onDelivery?.(delivery);
       } catch {
         // An observer's problem must not change what the service does.
       }
       await this.gate;
-      const { type, id } = this.eventTypeOf(delivery);
+      const pause = service === undefined ? undefined : this.paused.get(service);
+      if (pause) await pause;
+      const { type, id } = this.identityOf(delivery);
       const waiting = this.held.get(queue);
       const delay = this.delays.find((fault) => applies(fault, type));
       const reorder = !delivery.redelivered ? this.reorders.find((fault) => applies(fault, type)) : undefined;
@@ -265,6 +224,18 @@ export class FaultInjector {
         this.held.delete(queue);
         for (const release of waiting) release();
       }
+      const copies = delivery.redelivered
+        ? 0
+        : this.duplicates
+            .filter((fault) => fault.service !== undefined && applies(fault, type))
+            .reduce((sum, fault) => sum + fault.copies, 0);
+      if (copies > 0) {
+        this.note(
+          'duplicate',
+          `${type ?? '?'} ${id ?? ''} delivered to ${service ?? queue} ${copies} extra time(s)`,
+        );
+        for (let copy = 0; copy < copies && outcome === 'ack'; copy++) outcome = await handler(delivery);
+      }
       const redeliver = this.redeliveries.find((fault) => applies(fault, type));
       if (redeliver && outcome === 'ack') {
         const key = `${queue}\u0000${id ?? delivery.deliveryTag}`;
@@ -275,7 +246,6 @@ export class FaultInjector {
           outcome = 'requeue';
         }
       }
-      if (epoch !== this.cutEpoch && outcome === 'ack') outcome = 'requeue';
       return outcome;
     };
   }

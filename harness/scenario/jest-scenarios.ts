@@ -1,13 +1,32 @@
 import { readFileSync } from 'node:fs';
+import type { Target } from '../target/target';
 import { assertScenario } from './assert-scenario';
 import { defaultScenarioGlob, findScenarioFilesSync } from './find-scenario-files';
-import { parseScenario, type LoadScenarioOptions } from './load-scenario';
+import { parseScenario, scenarioLoadOptions, type LoadScenarioOptions } from './load-scenario';
 import type { RunScenarioOptions } from './run-scenario';
+import type { VocabularyOptions } from './scenario-vocabulary';
 
 /** What `describeScenarios` needs: how to check specs and what to run them against. */
 export interface ScenarioSuite extends LoadScenarioOptions, RunScenarioOptions {
   /** Per-scenario Jest timeout; default: the scenario's `within` plus 30 s for start-up and clean-up. */
   readonly timeoutMs?: number;
+  /**
+   * Run the scenarios concurrently (default true: each run has its own namespace). Set false for targets whose
+   * services share exchanges and queues between runs — every manifest target, whose topology is the user's.
+   */
+  readonly concurrent?: boolean;
+}
+
+/**
+ * A suite for `target`: specs are checked against its vocabulary (event types, services, steps, probes) and run
+ * against it.
+ */
+export function scenarioSuite(
+  target: Target,
+  options: Omit<RunScenarioOptions, 'target'> &
+    VocabularyOptions & { readonly timeoutMs?: number; readonly concurrent?: boolean } = {},
+): ScenarioSuite {
+  return { ...options, ...scenarioLoadOptions(target, options), target };
 }
 
 /**
@@ -33,7 +52,7 @@ export function describeScenarios(glob: string = defaultScenarioGlob, suite: Sce
         continue;
       }
       const scenario = parsed.scenario;
-      test.concurrent(
+      (suite.concurrent === false ? test : test.concurrent)(
         `${scenario.spec.name} (${file})`,
         async () => {
           await assertScenario(scenario, suite);

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { createScenarioSchema, type ScenarioSpec, type ScenarioVocabulary } from './scenario-schema';
+import { createScenarioSchema, type ScenarioSpec } from './scenario-schema';
+import type { Target } from '../target/target';
+import { scenarioVocabularyOf, type ScenarioVocabulary, type VocabularyOptions } from './scenario-vocabulary';
 import { ScenarioSpecError, type ScenarioSpecIssue, type ScenarioSpecIssueCode } from './scenario-spec-error';
 import { formatSpecPath } from './_internals/format-path';
 import { locateInYaml } from './_internals/yaml-locate';
-import { fillPlaceholders } from './_internals/placeholders';
+import { fillPlaceholders, findPlaceholders, templateProblem } from './_internals/placeholders';
 
 /** A validated scenario and where it came from. */
 export interface LoadedScenario {
@@ -16,8 +18,14 @@ export interface LoadedScenario {
 /** What a spec is checked against. */
 export interface LoadScenarioOptions {
   readonly vocabulary: ScenarioVocabulary;
-  /** The payload schema of an event type, to check `when.publish` payloads at load time. */
+  /** The payload schema of an event type, to check `publish` payloads at load time. */
   readonly payloadSchema?: (eventType: string) => z.ZodType | undefined;
+}
+
+/** Loader options for `target`: its vocabulary and its payload schemas. */
+export function scenarioLoadOptions(target: Target, options: VocabularyOptions = {}): LoadScenarioOptions {
+  const payloadSchema = target.payloadSchema?.bind(target);
+  return { vocabulary: scenarioVocabularyOf(target, options), ...(payloadSchema ? { payloadSchema } : {}) };
 }
 
 /** `parseScenario`'s result: never throws on a bad spec. */
@@ -95,7 +103,8 @@ export function parseScenario(text: string, file: string, options: LoadScenarioO
     return { ok: false, error: new ScenarioSpecError(dedupe(issues), { cause: parsed.error }) };
   }
 
-  const payloadIssues = checkPublishPayloads(parsed.data, options, issue);
+  const templateIssues = templateIssuesOf(raw, issue);
+  const payloadIssues = [...templateIssues, ...checkPublishPayloads(parsed.data, options, issue)];
   if (payloadIssues.length > 0) return { ok: false, error: new ScenarioSpecError(payloadIssues) };
   return { ok: true, scenario: { file, spec: parsed.data } };
 }
@@ -181,7 +190,7 @@ function toSpecIssues(
       return [issue(code, zodIssue.message, path)];
     }
     case 'invalid_key': {
-      // A bad record key (a malformed SKU, say): point at the key itself, not its value.
+      // A bad record key (a malformed name, say): point at the key itself, not its value.
       const key = JSON.stringify(path[path.length - 1]);
       return zodIssue.issues.map((inner) =>
         issue('invalid-value', `key ${key}: ${inner.message}`, path, true),
@@ -194,7 +203,7 @@ function toSpecIssues(
 
 /**
  * The branch of a union the author meant: the one that did not reject the object's own keys (for
- * `{ placeOrder: … }` that is the placeOrder branch). Undefined when no branch fits.
+ * `{ publish: … }` that is the publish branch). Undefined when no branch fits.
  */
 function pickUnionBranch(
   branches: readonly (readonly z.core.$ZodIssue[])[],
@@ -227,7 +236,21 @@ function dedupe(issues: readonly ScenarioSpecIssue[]): ScenarioSpecIssue[] {
   });
 }
 
-/** Checks `when.publish` payloads against the catalog, with placeholders filled by sample ids. */
+/** Placeholders the runner could not fill (`{{flow.kye}}`), found before anything runs. */
+function templateIssuesOf(raw: unknown, issue: IssueFactory): ScenarioSpecIssue[] {
+  const record = (raw ?? {}) as Record<string, unknown>;
+  const then = (record['then'] ?? {}) as Record<string, unknown>;
+  return [
+    ...findPlaceholders(record['given'], ['given']),
+    ...findPlaceholders(record['when'], ['when']),
+    ...findPlaceholders(then['probes'], ['then', 'probes']),
+  ].flatMap(({ expression, path }) => {
+    const problem = templateProblem(expression);
+    return problem === undefined ? [] : [issue('invalid-value', problem, path)];
+  });
+}
+
+/** Checks `publish` payloads against the target's event schemas, placeholders filled with sample ids. */
 function checkPublishPayloads(
   spec: ScenarioSpec,
   options: LoadScenarioOptions,
@@ -235,17 +258,19 @@ function checkPublishPayloads(
 ): ScenarioSpecIssue[] {
   if (!options.payloadSchema) return [];
   const issues: ScenarioSpecIssue[] = [];
-  spec.when.forEach((step, index) => {
-    if (!('publish' in step)) return;
-    const schema = options.payloadSchema?.(step.publish.event);
-    if (!schema) return;
-    const sample = fillPlaceholders(step.publish.payload, () => '00000000-0000-7000-8000-000000000000');
-    const result = schema.safeParse(sample);
-    if (result.success) return;
-    for (const inner of result.error.issues) {
-      const path = ['when', index, 'publish', 'payload', ...inner.path];
-      issues.push(issue('invalid-payload', `${step.publish.event} payload: ${inner.message}`, path));
-    }
-  });
+  (['given', 'when'] as const).forEach((section) =>
+    spec[section].forEach((step, index) => {
+      if (step.kind !== 'publish' || step.event === undefined || step.payload === undefined) return;
+      const schema = options.payloadSchema?.(step.event);
+      if (!schema) return;
+      const sample = fillPlaceholders(step.payload, () => '00000000-0000-7000-8000-000000000000');
+      const result = schema.safeParse(sample);
+      if (result.success) return;
+      for (const inner of result.error.issues) {
+        const path = [section, index, 'publish', 'payload', ...inner.path];
+        issues.push(issue('invalid-payload', `${step.event} payload: ${inner.message}`, path));
+      }
+    }),
+  );
   return issues;
 }

@@ -1,37 +1,71 @@
 import { randomBytes } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import { FlowAssertionError } from '../assert/assertion-error';
 import { eventually } from '../assert/eventually';
 import { flow as flowOf } from '../assert/flow';
 import { holdsFor } from '../assert/holds-for';
+import { seededRandom } from '../fuzz/_internals/seeded-random';
 import { EventLog } from '../observe/event-log';
 import { accountFlows } from '../observe/flow-accounting';
-import type { IdentifiedEvent, ObservedEvent } from '../observe/observed-event';
-import { startTap, type StartedTap } from '../observe/tap';
+import type { ObservedEvent } from '../observe/observed-event';
+import {
+  invariantsOf,
+  terminalTypesOf,
+  type ServiceExit,
+  type StartedTarget,
+  type Target,
+} from '../target/target';
 import { FaultInjector } from './fault-injector';
 import type { LoadedScenario } from './load-scenario';
-import type { CountExpectation, OrderExpectation, ScenarioSpec } from './scenario-schema';
-import type { ScenarioCheck, ScenarioFlow, ScenarioReport } from './scenario-report';
-import type { ResolvedGiven, ScenarioMode, ScenarioTarget, ScenarioTargetFactory } from './scenario-target';
-import { fillPlaceholders } from './_internals/placeholders';
+import type { ScenarioChaosFactory, ScenarioChaos } from './scenario-chaos';
+import { toChaosFaults } from './scenario-chaos';
+import { ScenarioRunError } from './scenario-run-error';
+import type { CountExpectation, FlowExpectation, ScenarioSpec } from './scenario-schema';
+import type {
+  ScenarioCheck,
+  ScenarioFlow,
+  ScenarioMode,
+  ScenarioReport,
+  ScenarioServiceReport,
+} from './scenario-report';
+import { LifecycleFaults } from './_internals/lifecycle-faults';
 import { matchesSubset } from './_internals/matches-subset';
+import { publications } from './_internals/publications';
+import { runProbes } from './_internals/run-probes';
+import { pinFlows, type RunFlow, type RunState } from './_internals/run-state';
+import { runSteps } from './_internals/run-steps';
+import { startTargetTaps, type TargetTaps } from './_internals/target-taps';
 
 /** Options of `runScenario`. */
 export interface RunScenarioOptions {
-  /** Builds the system under test for this run (the reference shop: `shopTarget` in scenarios/shop-target.ts). */
-  readonly target: ScenarioTargetFactory;
-  /** Default `broker`. Only passed on to the target factory. */
+  /** The system under test (the reference shop: `shopTarget()`; your own: `targetFromConfig(...)`). */
+  readonly target: Target;
+  /** Where it runs, for the report; default `broker`. */
   readonly mode?: ScenarioMode;
+  /** AMQP URL handed to the target (default: the target's own). */
+  readonly brokerUrl?: string;
+  /** Working directory of `run` steps and probes (relative `cwd`s resolve against it); default the process's. */
+  readonly cwd?: string;
+  /** PostgreSQL for `sql` probes without a `url`; default `DATABASE_URL`. */
+  readonly databaseUrl?: string;
+  /**
+   * The chaos proxy, for targets whose services are separate processes: their connections go through it and
+   * the message faults become its plan. In-process targets apply faults by transport wrapping without it.
+   */
+  readonly chaos?: ScenarioChaosFactory;
   /** Prefix of the run's namespace (lower case letters and digits); default `scn`. */
   readonly namespacePrefix?: string;
   /** Time for the target to start, on top of `within` and `settle`, before the run is abandoned; default 60 s. */
   readonly startupBudgetMs?: number;
 }
 
-/** Time allowed for a target to start (schema migration, consumers) on top of the scenario's own deadline. */
+/** Time allowed for a target to start (schema migration, processes, consumers) on top of the scenario's deadline. */
 const startupBudgetMs = 60_000;
-/** Time allowed for the tap and the target to stop. */
+/** Time allowed for the taps and the target to stop. */
 const stopBudgetMs = 15_000;
+/** How long a flow must be silent before a missing chain link is declared missing. */
+const chainIdleMs = 2_000;
+/** Lines of each service's output kept in a report. */
+const keptOutputLines = 200;
 
 /** Resolves with `promise`, or rejects (code `stop-timeout`) after `ms`. */
 async function bounded(promise: Promise<void> | undefined, ms: number): Promise<void> {
@@ -52,92 +86,137 @@ async function bounded(promise: Promise<void> | undefined, ms: number): Promise<
   }
 }
 
-interface StartedFlow {
-  readonly name: string;
-  readonly alias: string | undefined;
-  readonly correlationId: string;
-  readonly orderId: string;
-  readonly startedAt: number;
-}
-
 /**
- * Runs one scenario against a fresh target (own namespace, so scenarios run in parallel), observes every delivery
- * with a tap, applies the faults, checks `then`, and returns a report. Never throws for a failed expectation or a
- * broken run: both are in the report (`ok: false`). Use `assertScenario` to throw.
+ * Runs one scenario against a fresh start of `target` (its own namespace, so scenarios run in parallel): arms a
+ * tap on every exchange, runs `given` then `when`, applies the faults, checks `then`, and returns a report. Never
+ * throws for a failed expectation or a broken run: both are in the report (`ok: false`). `assertScenario` throws.
  */
 export async function runScenario(
   scenario: LoadedScenario,
   options: RunScenarioOptions,
 ): Promise<ScenarioReport> {
   const { spec, file } = scenario;
+  const { target } = options;
   const mode = options.mode ?? 'broker';
   const namespace = `${options.namespacePrefix ?? 'scn'}-${slug(spec.name)}-${randomBytes(3).toString('hex')}`;
   const startedAt = Date.now();
   const checks: ScenarioCheck[] = [];
-  const flows: StartedFlow[] = [];
-  const given = resolveGiven(spec);
-  let target: ScenarioTarget | undefined;
-  let tap: StartedTap | undefined;
-  let log: EventLog | undefined;
-  let faults: FaultInjector | undefined;
+  const injector = new FaultInjector(spec.faults);
+  const log = new EventLog({ adapter: target.adapter });
+  let started: StartedTarget | undefined;
+  let chaos: ScenarioChaos | undefined;
+  let taps: TargetTaps | undefined;
+  let lifecycle: LifecycleFaults | undefined;
+  let state: RunState | undefined;
   let error: ScenarioReport['error'];
-  let statuses = new Map<string, string | undefined>();
   let accounting: ScenarioReport['accounting'];
+  let unexpectedExit: ServiceExit | undefined;
+  let rejectExit: ((reason: unknown) => void) | undefined;
+  const exited = new Promise<never>((_resolve, reject) => (rejectExit = reject));
+  exited.catch(() => undefined);
   /** Set once the run is over (or abandoned at the hard limit): whatever starts after that stops itself. */
   let abandoned = false;
 
   const run = async (): Promise<void> => {
-    faults = new FaultInjector(spec.faults);
-    const restartableServices = spec.faults.flatMap((fault) =>
-      'restartService' in fault ? [fault.restartService.service] : [],
-    );
-    const started = await options.target({ namespace, mode, given, faults, restartableServices });
+    // The proxy only when the spec has message faults: a run without them talks to the broker directly.
+    if (options.chaos && spec.faults.some((fault) => isMessageFault(fault.kind) || fault.kind === 'pause')) {
+      chaos = await options.chaos({ namespace, note: (detail) => injector.note('proxy', detail) });
+    }
+    const starting = await target.start({
+      namespace,
+      random: seededRandom(startedAt),
+      ...(options.brokerUrl ? { brokerUrl: options.brokerUrl } : {}),
+      ...(chaos ? { router: chaos.router } : {}),
+      wrapServiceTransport: (_service, transport) => injector.wrap(transport),
+      onServiceExit: (exit) => {
+        unexpectedExit ??= exit;
+        rejectExit?.(
+          new ScenarioRunError(
+            'service-exited',
+            `service ${exit.service} exited by itself (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}); last lines:\n${exit.lastLines.join('\n')}`,
+          ),
+        );
+      },
+    });
     if (abandoned) {
       // The hard limit passed while the target was starting: the clean-up below has already run without it.
-      await started.stop();
+      await starting.stop();
       return;
     }
-    target = started;
-    // The injector reads messages with the target's adapter, which exists only once the target does.
-    faults.bind({
-      adapter: started.adapter,
-      serviceOfQueue: (queue) => started.serviceOfQueue(queue),
-      cutConnections: (service) => started.cutConnections(service),
-      restartService: (service) => started.restartService(service),
+    started = starting;
+    const queueOwner = new Map<string, string>();
+    for (const service of starting.services)
+      for (const queue of service.queues) queueOwner.set(queue, service.name);
+    lifecycle = new LifecycleFaults(spec.faults, starting, injector, chaos);
+    const faults = lifecycle;
+    injector.bind({
+      adapter: starting.adapter,
+      serviceOfQueue: (queue) => queueOwner.get(queue),
       // The tap sees publications; redeliveries happen on the services' own queues: record those too, so the
       // timeline shows what a crash or a cut made the broker deliver again.
       onDelivery: (delivery) => {
-        if (delivery.redelivered) log?.record(delivery);
+        if (delivery.redelivered) log.record(delivery);
       },
+      onPublish: (type) => faults.observe(type),
     });
-    log = new EventLog({ adapter: started.adapter });
-    const tapped = await startTap({
-      transport: started.observerTransport,
-      exchange: started.exchange,
+    const runState: RunState = {
+      spec,
+      target,
+      started: starting,
       log,
-      queue: `${namespace}.tap`,
+      namespace,
+      flows: [],
+      memory: new Map(),
+      uuids: new Map(),
+      deadline: Date.now() + spec.within,
+      cwd: options.cwd ?? process.cwd(),
+      abandoned: () => abandoned,
+    };
+    state = runState;
+    log.subscribe((event) => {
+      pinFlows(runState, event);
+      const type = event.identity?.eventType;
+      if (type !== undefined) faults.observe(type);
     });
+    const tapped = await startTargetTaps(starting, log, namespace);
     if (abandoned) {
       await tapped.stop();
       return;
     }
-    tap = tapped;
+    taps = tapped;
+    if (chaos && !injector.inProcess) {
+      const services = starting.services.map((service) => service.name);
+      await chaos.apply(toChaosFaults(spec.faults, services));
+    }
 
-    // `within` counts from the first command, not from the target's start-up (schema migration, consumers).
-    const deadline = Date.now() + spec.within;
-    await runWhen(spec, given, started, flows);
-    await awaitTerminals(spec, log, started, flows, deadline, checks);
-    await checkChains(spec, log, flows, started.leafEventTypes, deadline, checks);
-    await settle(spec, log, started, flows, checks);
-    await checkTriggeredFaults(spec, faults, checks);
-    checkCounts(spec, log, flows, checks);
-    checkPayloads(spec, log, flows, checks);
-    statuses = await checkStates(spec, started, flows, checks);
-    await checkDeadLetters(spec, started, deadline, checks);
-    const ours = new Set(flows.map((f) => f.correlationId));
+    await runSteps(runState, 'given', spec.given);
+    // `within` counts from the first `when` step, not from start-up or `given`.
+    runState.deadline = Date.now() + spec.within;
+    faults.begin();
+    await runSteps(runState, 'when', spec.when);
+    checkMessageFaultsApplicable(spec, injector, chaos, checks);
+    await awaitTerminals(runState, checks);
+    await checkChains(runState, checks);
+    await settle(runState, tapped, checks);
+    await checkLifecycleFaults(faults, checks);
+    checkCounts(runState, tapped, checks);
+    checkPayloads(runState, checks);
+    checks.push(
+      ...(await runProbes(
+        runState,
+        spec.then.probes,
+        runState.deadline,
+        options.databaseUrl ?? process.env['DATABASE_URL'],
+      )),
+    );
+    await checkInvariants(runState, tapped, checks);
+    await checkDeadLetters(runState, checks);
+    const ours = new Set(runState.flows.map((f) => f.correlationId));
     accounting = accountFlows(
-      log.all().filter((event) => ours.has(event.identity?.correlationId ?? '')),
-      { terminalTypes: started.terminalEventTypes, expectedFlows: [...ours] },
+      log
+        .all()
+        .filter((event) => tapped.queues.has(event.source) && ours.has(event.identity?.correlationId ?? '')),
+      { terminalTypes: terminalTypesOf(target), expectedFlows: [...ours] },
     );
   };
   let guard: NodeJS.Timeout | undefined;
@@ -146,15 +225,14 @@ export async function runScenario(
     const limitMs = spec.within + spec.then.settle + (options.startupBudgetMs ?? startupBudgetMs);
     await Promise.race([
       run(),
+      exited,
       new Promise<never>((_resolve, reject) => {
         guard = setTimeout(
           () =>
             reject(
-              Object.assign(
-                new Error(`scenario did not finish within ${limitMs} ms (start-up, within, settle)`),
-                {
-                  code: 'scenario-timeout',
-                },
+              new ScenarioRunError(
+                'scenario-timeout',
+                `scenario did not finish within ${limitMs} ms (start-up, within, settle)`,
               ),
             ),
           limitMs,
@@ -166,15 +244,19 @@ export async function runScenario(
   } finally {
     abandoned = true;
     clearTimeout(guard);
-    await bounded(tap?.stop(), stopBudgetMs).catch(() => undefined);
-    if (target) {
-      await bounded(target.stop(), stopBudgetMs).catch((caught: unknown) => {
+    lifecycle?.stop();
+    await bounded(taps?.stop(), stopBudgetMs).catch(() => undefined);
+    if (started) {
+      await bounded(started.stop(), stopBudgetMs).catch((caught: unknown) => {
         error ??= describeError(caught);
       });
     }
+    await bounded(chaos?.stop(), stopBudgetMs).catch(() => undefined);
   }
 
-  const events = log?.all() ?? [];
+  const events = log.all();
+  const flows = state?.flows ?? [];
+  const terminalTypes = new Set(terminalTypesOf(target));
   return {
     name: spec.name,
     file,
@@ -184,178 +266,102 @@ export async function runScenario(
     ok: error === undefined && checks.every((check) => check.ok),
     startedAt: new Date(startedAt).toISOString(),
     durationMs: Date.now() - startedAt,
-    flows: flows.map((started): ScenarioFlow => reportFlow(started, events, target, statuses)),
+    flows: flows.map((flow): ScenarioFlow => reportFlow(flow, events, terminalTypes)),
     checks,
-    faults: faults?.applied() ?? [],
+    faults: injector.applied(),
     events,
     accounting,
     error,
+    services: started?.services.map((service): ScenarioServiceReport => ({
+      name: service.name,
+      ...(unexpectedExit?.service === service.name
+        ? { exit: { code: unexpectedExit.code, signal: unexpectedExit.signal } }
+        : {}),
+      output: service
+        .output()
+        .slice(-keptOutputLines)
+        .map((line) => `${line.stream === 'stderr' ? '!' : ' '} ${line.text}`),
+    })),
+    ...(taps && taps.unwatched.length > 0 ? { unwatched: taps.unwatched } : {}),
   };
 }
 
+function isMessageFault(kind: string): boolean {
+  return ['duplicate', 'delay', 'reorder', 'redeliver'].includes(kind);
+}
+
+/** Message faults need the target's transports (in process) or the proxy; say so rather than prove nothing. */
+function checkMessageFaultsApplicable(
+  spec: ScenarioSpec,
+  injector: FaultInjector,
+  chaos: ScenarioChaos | undefined,
+  checks: ScenarioCheck[],
+): void {
+  if (injector.inProcess || chaos) return;
+  for (const fault of spec.faults.filter((entry) => isMessageFault(entry.kind))) {
+    checks.push({
+      name: `fault ${fault.kind} can be applied`,
+      ok: false,
+      detail: 'the target runs its services as processes and no chaos proxy was given: nothing was faulted',
+    });
+  }
+}
+
 function reportFlow(
-  started: StartedFlow,
+  flow: RunFlow,
   events: readonly ObservedEvent[],
-  target: ScenarioTarget | undefined,
-  statuses: ReadonlyMap<string, string | undefined>,
+  terminalTypes: ReadonlySet<string>,
 ): ScenarioFlow {
-  const terminalTypes = new Set(target?.terminalEventTypes ?? []);
   const seen = new Set<string>();
   const terminals: string[] = [];
   let firstTerminalAt: number | undefined;
   for (const event of events) {
     const identity = event.identity;
-    if (identity?.correlationId !== started.correlationId || !terminalTypes.has(identity.eventType)) continue;
+    if (identity?.correlationId !== flow.correlationId || !terminalTypes.has(identity.eventType)) continue;
     if (seen.has(identity.eventId)) continue;
     seen.add(identity.eventId);
     terminals.push(identity.eventType);
     firstTerminalAt ??= event.receivedAt;
   }
   return {
-    name: started.name,
-    correlationId: started.correlationId,
-    orderId: started.orderId,
+    name: flow.name,
+    key: flow.key,
+    correlationId: flow.correlationId,
     terminals,
-    status: statuses.get(started.orderId),
-    terminalAfterMs:
-      firstTerminalAt === undefined ? undefined : Math.round(firstTerminalAt - started.startedAt),
+    terminalAfterMs: firstTerminalAt === undefined ? undefined : Math.round(firstTerminalAt - flow.startedAt),
   };
 }
 
-/** Generates ids for `given`: every run gets fresh customer ids and e-mails. */
-function resolveGiven(spec: ScenarioSpec): ResolvedGiven {
-  const run = randomBytes(3).toString('hex');
-  const customers = Object.entries(spec.given.customers).map(([name, customer]) => ({
-    name,
-    customerId: uuidv7(),
-    tier: customer.tier,
-    email: customer.email ?? `${name}+${run}@example.com`,
-  }));
-  const idOf = (name: string | undefined): string | undefined =>
-    customers.find((customer) => customer.name === name)?.customerId;
-  const rule = (entry: {
-    customer?: string | undefined;
-    minAmountMinor?: number | undefined;
-    reason: string;
-  }) => {
-    const customerId = idOf(entry.customer);
-    return {
-      ...(customerId ? { customerId } : {}),
-      ...(entry.minAmountMinor !== undefined ? { minAmountMinor: entry.minAmountMinor } : {}),
-      reason: entry.reason,
-    };
-  };
-  return {
-    stock: spec.given.stock,
-    customers,
-    gateway: {
-      declines: spec.given.gateway.declines.map(rule),
-      refundFailures: spec.given.gateway.refundFailures.map(rule),
-    },
-  };
-}
-
-/** Executes `when` in order; the orders of one step (`count`) are placed concurrently. */
-async function runWhen(
-  spec: ScenarioSpec,
-  given: ResolvedGiven,
-  target: ScenarioTarget,
-  flows: StartedFlow[],
-): Promise<void> {
-  const generated = new Map<string, string>();
-  const customers = new Map(given.customers.map((customer) => [customer.name, customer.customerId]));
-  for (const [index, step] of spec.when.entries()) {
-    if ('placeOrder' in step) {
-      const order = step.placeOrder;
-      // The schema checked that every customer name is declared under given.customers.
-      const customerId = customers.get(order.customer) ?? order.customer;
-      const started = Array.from({ length: order.count }, (_unused, n) => {
-        const alias = order.as;
-        const base = alias ?? `when[${index}]`;
-        return {
-          name: order.count > 1 ? `${base}#${n + 1}` : base,
-          alias,
-          correlationId: uuidv7(),
-          orderId: uuidv7(),
-          startedAt: Date.now(),
-        };
-      });
-      flows.push(...started);
-      await Promise.all(
-        started.map((flow) =>
-          target.placeOrder({
-            orderId: flow.orderId,
-            correlationId: flow.correlationId,
-            customerId,
-            items: order.items.map((item) => ({
-              sku: item.sku,
-              quantity: item.quantity,
-              unitPrice: { amountMinor: item.unitPriceMinor, currency: order.currency },
-            })),
-            fraudScore: order.fraudScore,
-          }),
-        ),
-      );
-    } else {
-      const ids = (name: string): string => {
-        let id = generated.get(name);
-        if (!id) {
-          id = uuidv7();
-          generated.set(name, id);
-        }
-        return id;
-      };
-      const payload = fillPlaceholders(step.publish.payload, ids) as Record<string, unknown>;
-      const correlationId = uuidv7();
-      const orderId = typeof payload['orderId'] === 'string' ? payload['orderId'] : correlationId;
-      flows.push({
-        name: step.publish.as ?? `when[${index}]`,
-        alias: step.publish.as,
-        correlationId,
-        orderId,
-        startedAt: Date.now(),
-      });
-      await target.publish(step.publish.event, payload, { correlationId, causationId: uuidv7() });
-    }
-  }
-}
-
-function expectationFor(spec: ScenarioSpec, flow: StartedFlow): OrderExpectation | undefined {
-  const own = flow.alias ? spec.then.orders[flow.alias] : undefined;
-  const every = spec.then.orders['*'];
+function expectationFor(spec: ScenarioSpec, flow: RunFlow): FlowExpectation | undefined {
+  const own = flow.alias ? spec.then.flows[flow.alias] : undefined;
+  const every = spec.then.flows['*'];
   if (!own) return every;
   if (!every) return own;
   return { ...every, ...own };
 }
 
-function distinctEvents(events: readonly ObservedEvent[], type?: string): IdentifiedEvent[] {
+/** Distinct events of a flow by id (any source: chains and terminals look at everything the flow did). */
+function distinctEvents(events: readonly ObservedEvent[], type?: string): ObservedEvent[] {
   const seen = new Set<string>();
-  const result: IdentifiedEvent[] = [];
-  for (const event of events) {
+  return events.filter((event) => {
     const identity = event.identity;
-    if (!identity || (type !== undefined && identity.eventType !== type) || seen.has(identity.eventId))
-      continue;
+    if (!identity || (type !== undefined && identity.eventType !== type)) return false;
+    if (identity.syntheticId) return true;
+    if (seen.has(identity.eventId)) return false;
     seen.add(identity.eventId);
-    result.push(event as IdentifiedEvent);
-  }
-  return result;
+    return true;
+  });
 }
 
 /** Every flow reaches a terminal event (the one expected, if given) before the scenario's deadline. */
-async function awaitTerminals(
-  spec: ScenarioSpec,
-  log: EventLog,
-  target: ScenarioTarget,
-  flows: readonly StartedFlow[],
-  deadline: number,
-  checks: ScenarioCheck[],
-): Promise<void> {
-  const terminalTypes = new Set(target.terminalEventTypes);
+async function awaitTerminals(state: RunState, checks: ScenarioCheck[]): Promise<void> {
+  const { spec, log } = state;
+  const terminalTypes = new Set(terminalTypesOf(state.target));
   await Promise.all(
-    flows.map(async (flow) => {
+    state.flows.map(async (flow) => {
       const expected = expectationFor(spec, flow)?.terminal;
       if (expected === 'none') {
-        await expectNoTerminal(spec, log, target, flow, deadline, checks);
+        await expectNoTerminal(state, flow, checks);
         return;
       }
       const allowed =
@@ -366,8 +372,8 @@ async function awaitTerminals(
           () =>
             log.byCorrelation(flow.correlationId).find((e) => terminalTypes.has(e.identity?.eventType ?? '')),
           {
-            within: Math.max(1, deadline - Date.now()),
-            changes: log.forCorrelation(flow.correlationId),
+            within: Math.max(1, state.deadline - Date.now()),
+            changes: log,
             description: `flow ${flow.name} to reach a terminal event`,
             timeline: () => log.byCorrelation(flow.correlationId),
           },
@@ -393,62 +399,52 @@ async function awaitTerminals(
   );
 }
 
-/** How long a flow must be silent before a missing chain link is declared missing. */
-const chainIdleMs = 2_000;
+/** Event types that cause nothing further, when the target knows them (quiescence without waiting). */
+function leafTypes(state: RunState): readonly string[] | undefined {
+  return state.target.leafEventTypes;
+}
 
 /** `terminal: none`: the flow goes quiet without any terminal event (e.g. a stray event nobody acts on). */
-async function expectNoTerminal(
-  spec: ScenarioSpec,
-  log: EventLog,
-  target: ScenarioTarget,
-  flow: StartedFlow,
-  deadline: number,
-  checks: ScenarioCheck[],
-): Promise<void> {
-  const terminalTypes = new Set(target.terminalEventTypes);
-  await flowOf(log, flow.correlationId)
+async function expectNoTerminal(state: RunState, flow: RunFlow, checks: ScenarioCheck[]): Promise<void> {
+  const terminalTypes = new Set(terminalTypesOf(state.target));
+  const leaves = leafTypes(state);
+  await flowOf(state.log, flow.correlationId)
     .quiescent({
-      idleFor: Math.max(500, spec.then.settle),
-      within: Math.max(1, deadline - Date.now()),
-      ...(target.leafEventTypes ? { leafTypes: target.leafEventTypes } : {}),
+      idleFor: Math.max(500, state.spec.then.settle),
+      within: Math.max(1, state.deadline - Date.now()),
+      ...(leaves ? { leafTypes: leaves } : {}),
     })
     .catch(() => undefined);
-  const reached = distinctEvents(log.byCorrelation(flow.correlationId)).filter((event) =>
-    terminalTypes.has(event.identity.eventType),
+  const reached = distinctEvents(state.log.byCorrelation(flow.correlationId)).filter((event) =>
+    terminalTypes.has(event.identity?.eventType ?? ''),
   );
   checks.push({
     name: `${flow.name}: reaches no terminal event`,
     ok: reached.length === 0,
     correlationId: flow.correlationId,
     detail:
-      reached.length === 0 ? undefined : `reached ${reached.map((e) => e.identity.eventType).join(', ')}`,
+      reached.length === 0 ? undefined : `reached ${reached.map((e) => e.identity?.eventType).join(', ')}`,
   });
 }
 
 /** `chain`: the causal chain (each event caused by the previous) appears in the flow. */
-async function checkChains(
-  spec: ScenarioSpec,
-  log: EventLog,
-  flows: readonly StartedFlow[],
-  leafTypes: readonly string[] | undefined,
-  deadline: number,
-  checks: ScenarioCheck[],
-): Promise<void> {
+async function checkChains(state: RunState, checks: ScenarioCheck[]): Promise<void> {
+  const leaves = leafTypes(state);
   await Promise.all(
-    flows.map(async (flow) => {
-      const chain = expectationFor(spec, flow)?.chain;
+    state.flows.map(async (flow) => {
+      const chain = expectationFor(state.spec, flow)?.chain;
       if (!chain) return;
       const name = `${flow.name}: chain ${chain.join(' → ')}`;
       try {
         // The terminal event is in; the chain's tail (notifications) may still be on its way. Wait until the
         // flow is quiet — nothing in flight (leaf types), or silent for a while — then the chain must be there:
         // a flow that took another path will not grow it, so there is no point waiting for the deadline.
-        const observed = flowOf(log, flow.correlationId);
+        const observed = flowOf(state.log, flow.correlationId);
         await observed
           .quiescent({
             idleFor: chainIdleMs,
-            within: Math.max(1, deadline - Date.now()),
-            ...(leafTypes ? { leafTypes } : {}),
+            within: Math.max(1, state.deadline - Date.now()),
+            ...(leaves ? { leafTypes: leaves } : {}),
           })
           .catch(() => undefined);
         await observed.toFollowChain(chain, { within: 1 });
@@ -475,20 +471,16 @@ async function checkChains(
  * After every flow is terminal, watch for `settle` ms: no second terminal event, no forbidden event, no count
  * above its maximum. A real negative window, so a compensation loop or a late duplicate effect shows up.
  */
-async function settle(
-  spec: ScenarioSpec,
-  log: EventLog,
-  target: ScenarioTarget,
-  flows: readonly StartedFlow[],
-  checks: ScenarioCheck[],
-): Promise<void> {
-  const terminalTypes = new Set(target.terminalEventTypes);
-  const ours = new Set(flows.map((flow) => flow.correlationId));
+async function settle(state: RunState, taps: TargetTaps, checks: ScenarioCheck[]): Promise<void> {
+  const { spec, log, flows } = state;
+  const terminalTypes = new Set(terminalTypesOf(state.target));
   const name = `settles for ${spec.then.settle} ms: one terminal event per flow, no forbidden event`;
   const condition = (): true | string => {
     for (const flow of flows) {
       const events = log.byCorrelation(flow.correlationId);
-      const terminals = distinctEvents(events).filter((e) => terminalTypes.has(e.identity.eventType));
+      const terminals = publications(events, taps.queues).filter((e) =>
+        terminalTypes.has(e.identity.eventType),
+      );
       if (terminals.length > 1) {
         return `${flow.name} has ${terminals.length} terminal events: ${terminals.map((e) => e.identity.eventType).join(', ')}`;
       }
@@ -498,10 +490,7 @@ async function settle(
     }
     for (const [type, count] of Object.entries(spec.then.counts)) {
       if (count === undefined) continue;
-      const seen = distinctEvents(
-        log.all().filter((e) => ours.has(e.identity?.correlationId ?? '')),
-        type,
-      ).length;
+      const seen = publications(ourEvents(state), taps.queues, type).length;
       const max = maxOf(count);
       if (max !== undefined && seen > max) return `${seen} ${type} events, at most ${max} expected`;
     }
@@ -520,6 +509,11 @@ async function settle(
   }
 }
 
+function ourEvents(state: RunState): ObservedEvent[] {
+  const ours = new Set(state.flows.map((flow) => flow.correlationId));
+  return state.log.all().filter((event) => ours.has(event.identity?.correlationId ?? ''));
+}
+
 function maxOf(count: CountExpectation): number | undefined {
   return typeof count === 'number' ? count : count.max;
 }
@@ -536,29 +530,27 @@ function describeCount(count: CountExpectation): string {
     .join(' and ');
 }
 
-/** `counts` (scenario-wide and per flow): distinct events (eventIds), so duplicated deliveries count once. */
-function checkCounts(
-  spec: ScenarioSpec,
-  log: EventLog,
-  flows: readonly StartedFlow[],
-  checks: ScenarioCheck[],
-): void {
-  const ours = new Set(flows.map((flow) => flow.correlationId));
-  const all = log.all().filter((event) => ours.has(event.identity?.correlationId ?? ''));
+/**
+ * `counts` (scenario-wide and per flow) count publications: duplicated deliveries and chaos copies of one
+ * publication count once, two publications twice — also for formats without ids.
+ */
+function checkCounts(state: RunState, taps: TargetTaps, checks: ScenarioCheck[]): void {
+  const { spec, log } = state;
   for (const [type, count] of Object.entries(spec.then.counts)) {
     if (count === undefined) continue;
-    const seen = distinctEvents(all, type).length;
+    const seen = publications(ourEvents(state), taps.queues, type).length;
     checks.push({
       name: `count of ${type} is ${describeCount(count)}`,
       ok: countMatches(count, seen),
       detail: `${seen} observed`,
     });
   }
-  for (const flow of flows) {
-    const counts = expectationFor(spec, flow)?.counts ?? {};
-    for (const [type, count] of Object.entries(counts)) {
+  for (const flow of state.flows) {
+    const expectation = expectationFor(spec, flow);
+    const events = log.byCorrelation(flow.correlationId);
+    for (const [type, count] of Object.entries(expectation?.counts ?? {})) {
       if (count === undefined) continue;
-      const seen = distinctEvents(log.byCorrelation(flow.correlationId), type).length;
+      const seen = publications(events, taps.queues, type).length;
       checks.push({
         name: `${flow.name}: count of ${type} is ${describeCount(count)}`,
         ok: countMatches(count, seen),
@@ -566,11 +558,9 @@ function checkCounts(
         correlationId: flow.correlationId,
       });
     }
-    for (const [type, count] of Object.entries(expectationFor(spec, flow)?.redelivered ?? {})) {
+    for (const [type, count] of Object.entries(expectation?.redelivered ?? {})) {
       if (count === undefined) continue;
-      const seen = log
-        .byCorrelation(flow.correlationId)
-        .filter((event) => event.redelivered && event.identity?.eventType === type).length;
+      const seen = events.filter((event) => event.redelivered && event.identity?.eventType === type).length;
       checks.push({
         name: `${flow.name}: ${type} redelivered to a service ${describeCount(count)} time(s)`,
         ok: countMatches(count, seen),
@@ -578,8 +568,8 @@ function checkCounts(
         correlationId: flow.correlationId,
       });
     }
-    for (const type of [...(expectationFor(spec, flow)?.never ?? []), ...spec.then.never]) {
-      const seen = distinctEvents(log.byCorrelation(flow.correlationId), type).length;
+    for (const type of [...(expectation?.never ?? []), ...spec.then.never]) {
+      const seen = distinctEvents(events, type).length;
       checks.push({
         name: `${flow.name}: never ${type}`,
         ok: seen === 0,
@@ -591,79 +581,60 @@ function checkCounts(
 }
 
 /** `payloads`: the flow's (first) event of each type carries the given fields. */
-function checkPayloads(
-  spec: ScenarioSpec,
-  log: EventLog,
-  flows: readonly StartedFlow[],
-  checks: ScenarioCheck[],
-): void {
-  for (const flow of flows) {
-    const payloads = expectationFor(spec, flow)?.payloads ?? {};
-    for (const [type, expected] of Object.entries(payloads)) {
-      const event = distinctEvents(log.byCorrelation(flow.correlationId), type)[0];
+function checkPayloads(state: RunState, checks: ScenarioCheck[]): void {
+  for (const flow of state.flows) {
+    for (const [type, expected] of Object.entries(expectationFor(state.spec, flow)?.payloads ?? {})) {
+      const event = distinctEvents(state.log.byCorrelation(flow.correlationId), type)[0];
       const name = `${flow.name}: ${type} carries ${JSON.stringify(expected)}`;
       if (!event) {
         checks.push({ name, ok: false, detail: `no ${type} observed`, correlationId: flow.correlationId });
         continue;
       }
-      const mismatch = matchesSubset(event.identity.payload, expected);
+      const mismatch = matchesSubset(event.identity?.payload, expected);
       checks.push({ name, ok: mismatch === undefined, detail: mismatch, correlationId: flow.correlationId });
     }
   }
 }
 
-/** Final states read from the target: order statuses and stock. */
-async function checkStates(
-  spec: ScenarioSpec,
-  target: ScenarioTarget,
-  flows: readonly StartedFlow[],
-  checks: ScenarioCheck[],
-): Promise<Map<string, string | undefined>> {
-  const statuses = new Map<string, string | undefined>();
-  await Promise.all(
-    flows.map(async (flow) => statuses.set(flow.orderId, await target.orderStatus(flow.orderId))),
-  );
-  for (const flow of flows) {
-    const expected = expectationFor(spec, flow)?.status;
-    if (expected === undefined) continue;
-    const actual = statuses.get(flow.orderId);
-    checks.push({
-      name: `${flow.name}: status is ${expected}`,
-      ok: actual === expected,
-      detail: `status is ${actual ?? '(no such order)'}`,
-      correlationId: flow.correlationId,
-    });
-  }
-  for (const [sku, expected] of Object.entries(spec.then.stock)) {
-    const actual = await target.stockLevel(sku);
-    checks.push({
-      name: `stock of ${sku} is ${expected}`,
-      ok: actual === expected,
-      detail: `found ${actual ?? 'no such SKU'}`,
-    });
-  }
-  // Built-in invariant: stock never negative (checked on every SKU the scenario seeded).
-  for (const sku of Object.keys(spec.given.stock)) {
-    const actual = await target.stockLevel(sku);
-    if (actual !== undefined && actual < 0) {
-      checks.push({ name: `stock of ${sku} never negative`, ok: false, detail: `found ${actual}` });
+/** The target's invariants (its flows' `invariants`) over what the system published for this scenario's flows. */
+async function checkInvariants(state: RunState, taps: TargetTaps, checks: ScenarioCheck[]): Promise<void> {
+  const invariants = invariantsOf(state.target);
+  if (invariants.length === 0) return;
+  const events = publications(ourEvents(state), taps.queues).map((event) => event.identity);
+  const finalState = state.started.state ? await state.started.state() : undefined;
+  for (const invariant of invariants) {
+    let violations: readonly string[];
+    try {
+      violations = invariant.check({ events, flows: state.flows.map((flow) => flow.key), state: finalState });
+    } catch (caught) {
+      violations = [`the invariant threw: ${firstLines(caught, 2)}`];
     }
+    checks.push({
+      name: `invariant: ${invariant.name}`,
+      ok: violations.length === 0,
+      ...(violations.length === 0 ? {} : { detail: violations.slice(0, 5).join('; ') }),
+    });
   }
-  return statuses;
 }
 
 /**
  * Dead letters: exactly the `then.deadLetters` counts per service, and none anywhere else — a message a service
- * refused in a scenario that did not expect it is a bug (or a missing expectation).
+ * refused in a scenario that did not expect it is a bug (or a missing expectation). Only for targets that watch
+ * their dead-letter queues.
  */
-async function checkDeadLetters(
-  spec: ScenarioSpec,
-  target: ScenarioTarget,
-  deadline: number,
-  checks: ScenarioCheck[],
-): Promise<void> {
-  const read = target.deadLetters?.bind(target);
-  if (!read) return;
+async function checkDeadLetters(state: RunState, checks: ScenarioCheck[]): Promise<void> {
+  const { spec, started } = state;
+  const read = started.deadLetters?.bind(started);
+  if (!read) {
+    if (Object.keys(spec.then.deadLetters).length > 0) {
+      checks.push({
+        name: 'dead letters can be read',
+        ok: false,
+        detail: 'this target does not watch dead-letter queues',
+      });
+    }
+    return;
+  }
   // Expected dead letters may still be on their way (retries with backoff come first): wait for them.
   const enough = (): boolean =>
     Object.entries(spec.then.deadLetters).every(([service, count]) => {
@@ -671,7 +642,7 @@ async function checkDeadLetters(
       return read().filter((letter) => letter.service === service).length >= min;
     });
   await eventually(() => enough() || undefined, {
-    within: Math.max(1, deadline - Date.now()),
+    within: Math.max(1, state.deadline - Date.now()),
     description: 'expected dead letters to arrive',
   }).catch(() => undefined);
   const letters = read();
@@ -692,32 +663,23 @@ async function checkDeadLetters(
   if (services.size === 0) checks.push({ name: 'no message was dead-lettered', ok: true });
 }
 
-/** `cutConnections` / `restartService` faults must have been applied, or the scenario proved nothing. */
-async function checkTriggeredFaults(
-  spec: ScenarioSpec,
-  faults: FaultInjector,
-  checks: ScenarioCheck[],
-): Promise<void> {
-  const wanted = spec.faults.flatMap((fault) =>
-    'cutConnections' in fault
-      ? [{ kind: 'cutConnections', after: fault.cutConnections.after }]
-      : 'restartService' in fault
-        ? [{ kind: 'restartService', after: fault.restartService.after }]
-        : [],
-  );
+/** `cut` / `kill` / `restart` / `pause` faults must have been applied, or the scenario proved nothing. */
+async function checkLifecycleFaults(faults: LifecycleFaults, checks: ScenarioCheck[]): Promise<void> {
+  const wanted = faults.faults();
   if (wanted.length === 0) return;
   try {
     await faults.settled();
   } catch (caught) {
-    checks.push({ name: 'triggered faults were applied', ok: false, detail: firstLines(caught, 2) });
+    checks.push({ name: 'service faults were applied', ok: false, detail: firstLines(caught, 2) });
     return;
   }
-  for (const fault of wanted) {
-    const applied = faults.applied().some((entry) => entry.kind === fault.kind);
+  for (const { fault, fired } of wanted) {
+    const service = 'service' in fault && fault.service ? ` ${fault.service}` : '';
+    const when = fault.after === undefined ? 'as when started' : `after ${fault.after}`;
     checks.push({
-      name: `fault ${fault.kind} after ${fault.after} was applied`,
-      ok: applied,
-      detail: applied ? undefined : `${fault.after} was never published`,
+      name: `fault ${fault.kind}${service} ${when} was applied`,
+      ok: fired,
+      detail: fired ? undefined : `${fault.after ?? '?'} was never observed`,
     });
   }
 }

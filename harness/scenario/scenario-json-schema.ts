@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createScenarioSchema, type ScenarioVocabulary } from './scenario-schema';
+import { createScenarioSchema } from './scenario-schema';
+import type { ScenarioVocabulary } from './scenario-vocabulary';
 
 /**
  * The JSON Schema of scenario specs for a vocabulary, derived from the zod schema (the single source of truth)

@@ -3,20 +3,30 @@ import type { ObservedEvent } from '../observe/observed-event';
 import { renderTimeline } from '../observe/render-timeline';
 import { formatDuration } from './duration';
 import type { AppliedFault } from './fault-injector';
-import type { ScenarioMode } from './scenario-target';
+
+/** Where a scenario ran: a real broker, or the deterministic in-memory transport. */
+export type ScenarioMode = 'broker' | 'sim';
 
 /** One flow the scenario started. */
 export interface ScenarioFlow {
-  /** The order's name (`as`), with `#n` when a step placed several. */
+  /** The flow's name (`as`), with `#n` when a step started several. */
   readonly name: string;
+  /** Its business key (`{{flow.key}}`). */
+  readonly key: string;
   readonly correlationId: string;
-  readonly orderId: string;
   /** Distinct terminal events observed, in order. */
   readonly terminals: readonly string[];
-  /** Final status read from the target, when it was read. */
-  readonly status?: string | undefined;
-  /** Milliseconds from the command to the first terminal event. */
+  /** Milliseconds from the step that started it to its first terminal event. */
   readonly terminalAfterMs?: number | undefined;
+}
+
+/** What one service of the target did during the run: how it ended (if it did) and what it wrote. */
+export interface ScenarioServiceReport {
+  readonly name: string;
+  /** Set when it exited by itself (a crash): the run failed. */
+  readonly exit?: { readonly code: number | null; readonly signal: string | null } | undefined;
+  /** Its output lines of this run (the last 200 at most). */
+  readonly output: readonly string[];
 }
 
 /** One expectation of `then` (or a built-in invariant) and its verdict. */
@@ -46,6 +56,10 @@ export interface ScenarioReport {
   /** Every delivery the tap recorded, duplicates and redeliveries included. */
   readonly events: readonly ObservedEvent[];
   readonly accounting?: AccountingReport | undefined;
+  /** The target's services and their output (process targets). */
+  readonly services?: readonly ScenarioServiceReport[] | undefined;
+  /** Exchanges no tap could watch (their events are missing from the timeline). */
+  readonly unwatched?: readonly string[] | undefined;
   /** Set when the run itself broke (target could not start, a command failed): not a failed expectation. */
   readonly error?: { readonly code: string; readonly message: string } | undefined;
 }
@@ -93,6 +107,9 @@ export function renderScenarioReport(report: ScenarioReport, options: { timeline
       lines.push(`    +${Math.round(fault.at - start)}ms ${fault.kind}: ${fault.detail}`);
     }
   }
+  for (const exchange of report.unwatched ?? []) {
+    lines.push(`  note: no tap on exchange ${exchange}: its messages are not in the timeline`);
+  }
   if (options.timeline ?? !report.ok) {
     for (const flow of report.flows) {
       const events = report.events.filter((event) => event.identity?.correlationId === flow.correlationId);
@@ -103,6 +120,19 @@ export function renderScenarioReport(report: ScenarioReport, options: { timeline
           }),
         ),
       );
+    }
+  }
+  if (!report.ok) {
+    for (const service of report.services ?? []) {
+      if (service.output.length === 0 && !service.exit) continue;
+      const exit = service.exit
+        ? ` — exited by itself (${service.exit.code ?? service.exit.signal ?? '?'})`
+        : '';
+      const shown = service.output.slice(-20);
+      lines.push(
+        `  Output of ${service.name}${exit} (last ${shown.length} of ${service.output.length} lines):`,
+      );
+      for (const line of shown) lines.push(`    | ${line}`);
     }
   }
   return lines.join('\n');

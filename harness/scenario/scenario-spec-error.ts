@@ -10,10 +10,12 @@ export type ScenarioSpecIssueCode =
   | 'missing-field'
   /** A value of the wrong type or shape, a bad duration, an unknown event type or service. */
   | 'invalid-value'
-  /** A name (customer, order) that is used but never declared. */
+  /** A name (a flow, or one of the target's own) that is used but never declared. */
   | 'unknown-reference'
   /** An event payload under `when.publish` that the event catalog rejects. */
-  | 'invalid-payload';
+  | 'invalid-payload'
+  /** A fault the target cannot apply (e.g. message faults without the chaos proxy). */
+  | 'unsupported-fault';
 
 /** One problem in a spec, located in its file. */
 export interface ScenarioSpecIssue {
@@ -23,7 +25,7 @@ export interface ScenarioSpecIssue {
   /** 1-based line and column of the offending node (of its nearest existing parent when it is missing). */
   readonly line: number;
   readonly column: number;
-  /** Path inside the spec, e.g. `then.orders.*.chain[2]`; empty for the whole document. */
+  /** Path inside the spec, e.g. `then.flows.*.chain[2]`; empty for the whole document. */
   readonly path: string;
   /** The source line, for the code frame. */
   readonly sourceLine?: string;

@@ -1,5 +1,5 @@
 import { describeScenarios } from '../../harness/scenario/jest-scenarios';
-import { shopScenarioSuite } from '../../scenarios/shop-target';
+import { shopScenarioSuite } from '../../reference-services/target/shop-target';
 
 // Every scenarios/*.scenario.yaml becomes a concurrent test against the reference services on RabbitMQ + PostgreSQL.
 describeScenarios('scenarios', shopScenarioSuite());

@@ -9,7 +9,9 @@ import { renderJUnitReport } from '../../scenario/junit-report';
 import type { ScenarioReport } from '../../scenario/scenario-report';
 import { runScenarios } from '../../scenario/run-scenarios';
 import { CliExit, exitWhenDone } from '../cli-exit';
-import { acquireTarget, describeTargetLine } from '../reference-target';
+import { scenarioLoadOptions } from '../../scenario/load-scenario';
+import { acquireTarget } from '../reference-target';
+import { addConfigOption } from '../resolve-target';
 import { loadAll } from './scenarios';
 
 interface RunCommandOptions {
@@ -19,15 +21,17 @@ interface RunCommandOptions {
   readonly reports: string;
   readonly junit?: string;
   readonly demo?: boolean;
+  readonly config?: string;
 }
 
 /** Registers `troupe run`: the main job (`npm start`). */
 export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
+  const command = program.command('run');
+  addConfigOption(command)
     .description(
-      'the main job: pick a broker (AMQP_URL / local / Testcontainers / in-memory), run every scenario against ' +
-        'the reference services and a short fuzz smoke, print a summary, write an HTML report',
+      'the main job: run every scenario against the services of troupe.config.* (or --config FILE) — without a ' +
+        'manifest, against the reference shop on the broker it finds (AMQP_URL / local / Testcontainers / ' +
+        'in-memory) plus a short fuzz smoke — print a summary, write an HTML report',
     )
     .option('--sim', 'run on the deterministic in-memory transport even if a broker is reachable')
     .option('--no-fuzz', 'skip the fuzz smoke')
@@ -55,25 +59,36 @@ async function runCommand(options: RunCommandOptions): Promise<number> {
     throw new CliExit(2, `--fuzz-runs must be a positive integer, got "${options.fuzzRuns}"`);
   }
   const started = Date.now();
-  // The first line says where this runs — loudly when it is the in-memory transport.
-  await using target = await acquireTarget({ sim: options.sim ?? false });
-  const where = describeTargetLine(target);
+  // The first line says what runs where — loudly when it is the in-memory transport.
+  await using target = await acquireTarget({
+    sim: options.sim ?? false,
+    ...(options.config !== undefined ? { config: options.config } : {}),
+  });
+  const where = target.firstLine;
   console.log(where);
+  const shop = target.kind === 'reference';
 
   const sections: RunReportSection[] = [];
-  if (options.demo) sections.push(await demo());
+  if (options.demo && shop) sections.push(await demo());
 
-  const { shopLoadOptions } = await import('../../../scenarios/shop-vocabulary');
-  // The shop's specs ship with the package: found from its root, not from the user's working directory.
-  const shopScenarios = path.relative(process.cwd(), path.join(packageRoot(), defaultScenarioGlob));
-  const scenarios = await loadAll(shopScenarios, shopLoadOptions);
+  // The shop's specs ship with the package: found from its root, not from the user's working directory; a
+  // manifest's live next to it.
+  const specs = path.relative(
+    process.cwd(),
+    path.join(shop ? packageRoot() : target.dir, defaultScenarioGlob),
+  );
+  const scenarios = await loadAll(specs, scenarioLoadOptions(target.target, target.vocabulary));
   console.log(
-    `running ${scenarios.length} scenarios against the reference services (orders, payments, inventory, shipping, notifications)…`,
+    `running ${scenarios.length} scenarios against ${target.target.name} (${target.target.serviceNames.join(', ')})…`,
   );
   const reports = await runScenarios(scenarios, {
-    target: target.factory,
+    target: target.target,
     mode: target.mode,
-    concurrency: 6,
+    ...(target.chaos ? { chaos: target.chaos } : {}),
+    ...(target.databaseUrl ? { databaseUrl: target.databaseUrl } : {}),
+    cwd: target.dir,
+    // A manifest's services share their exchanges and queues between runs: one scenario at a time.
+    concurrency: target.kind === 'manifest' ? 1 : 6,
     onFinish: (report, done, total) => {
       process.stderr.write(`  [${done}/${total}] ${report.ok ? '✓' : '✗'} ${report.name}\n`);
     },
@@ -81,7 +96,8 @@ async function runCommand(options: RunCommandOptions): Promise<number> {
   console.log('');
   for (const report of reports) console.log(summaryBlock(report));
 
-  if (options.fuzz) {
+  // The fuzz smoke is the shop's (deterministic simulation of its five services); `troupe fuzz` takes manifests.
+  if (options.fuzz && shop) {
     const smoke = await fuzzSmoke(fuzzRuns);
     console.log(`\n${smoke.title}: ${smoke.ok ? 'ok' : 'FAILED'}\n${indent(smoke.text)}`);
     sections.push(smoke);
@@ -96,7 +112,7 @@ async function runCommand(options: RunCommandOptions): Promise<number> {
   const ok = passed === reports.length && sections.every((section) => section.ok);
   console.log(
     `\n${ok ? '✓' : '✗'} ${passed}/${reports.length} scenarios passed` +
-      `${options.fuzz ? `, fuzz smoke ${sections.every((s) => s.ok) ? 'passed' : 'FAILED'}` : ''}` +
+      `${options.fuzz && shop ? `, fuzz smoke ${sections.every((s) => s.ok) ? 'passed' : 'FAILED'}` : ''}` +
       ` in ${((Date.now() - started) / 1000).toFixed(1)}s on ${target.mode === 'sim' ? 'the in-memory transport' : 'RabbitMQ'}` +
       `\n  HTML report: ${htmlFile}`,
   );
@@ -119,8 +135,8 @@ function summaryBlock(report: ScenarioReport): string {
       })
       .map((event) => event.identity?.eventType ?? '?');
     lines.push(
-      `    ${flow.name}: ${chain.join(' → ') || '(nothing observed)'}  [${flow.status ?? 'no such order'}` +
-        `${flow.terminalAfterMs === undefined ? '' : `, terminal after ${flow.terminalAfterMs} ms`}]`,
+      `    ${flow.name}: ${chain.join(' → ') || '(nothing observed)'}` +
+        `${flow.terminalAfterMs === undefined ? '  [no terminal event]' : `  [terminal after ${flow.terminalAfterMs} ms]`}`,
     );
   }
   if (report.flows.length > shown.length) {

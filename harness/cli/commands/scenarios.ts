@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultScenarioGlob, findScenarioFiles } from '../../scenario/find-scenario-files';
 import { renderJUnitReport } from '../../scenario/junit-report';
-import { loadScenarioFile, type LoadedScenario } from '../../scenario/load-scenario';
+import { loadScenarioFile, scenarioLoadOptions, type LoadedScenario } from '../../scenario/load-scenario';
 import { scenarioJsonSchemaText } from '../../scenario/scenario-json-schema';
 import {
   renderScenarioReport,
@@ -13,7 +13,8 @@ import {
 import { ScenarioSpecError } from '../../scenario/scenario-spec-error';
 import { runScenarios } from '../../scenario/run-scenarios';
 import { CliExit, exitWhenDone } from '../cli-exit';
-import { acquireTarget, describeTargetLine } from '../reference-target';
+import { acquireTarget, type AcquiredTarget } from '../reference-target';
+import { addConfigOption } from '../resolve-target';
 
 /** Options of `troupe scenarios`. */
 interface ScenariosCommandOptions {
@@ -24,25 +25,34 @@ interface ScenariosCommandOptions {
   readonly check?: boolean;
   readonly writeSchema?: boolean;
   readonly timeline?: boolean;
+  readonly config?: string;
 }
 
 /** Registers `troupe scenarios [glob]`. */
 export function registerScenariosCommand(program: Command): void {
-  program
+  const command = program
     .command('scenarios')
-    .description('run scenario specs (scenarios/*.scenario.yaml) against the reference services')
+    .description(
+      'run scenario specs (scenarios/*.scenario.yaml) against the services of troupe.config.* (or --config FILE); ' +
+        'without a manifest, against the reference shop',
+    )
     .argument('[glob]', 'spec files: a file, a directory or a glob', defaultScenarioGlob)
-    .option('--sim', 'run on the deterministic in-memory transport instead of RabbitMQ')
+    .option('--sim', 'the reference shop on the deterministic in-memory transport instead of RabbitMQ')
     .option('--junit <file>', 'write a JUnit XML report for CI')
     .option('--tag <tag...>', 'only scenarios with one of these tags')
     .option('--concurrency <n>', 'scenarios run at once (each in its own namespace)', '6')
     .option('--check', 'only validate and list the specs (exit 2 on a bad spec), run nothing')
     .option('--timeline', 'print the timeline of passing scenarios too')
-    .option('--write-schema', 'regenerate scenarios/scenario.schema.json from the zod schema and exit')
+    .option(
+      '--write-schema',
+      "write the target's scenario JSON Schema (its events, services, steps, probes) to scenarios/scenario.schema.json and exit",
+    );
+  addConfigOption(command)
     .addHelpText(
       'after',
       '\nExit codes: 0 every scenario passed, 1 a scenario failed, 2 usage or spec error.\n' +
         'Examples:\n  troupe scenarios\n  troupe scenarios scenarios/happy-path.scenario.yaml --sim\n' +
+        '  troupe scenarios --config examples/box-office/troupe.config.ts examples/box-office/scenarios\n' +
         '  troupe scenarios "scenarios/*.scenario.yaml" --junit reports/scenarios.xml',
     )
     .action(async (glob: string, options: ScenariosCommandOptions) => {
@@ -56,18 +66,23 @@ export function registerScenariosCommand(program: Command): void {
 }
 
 async function scenariosCommand(glob: string, options: ScenariosCommandOptions): Promise<number> {
-  const { shopLoadOptions, shopVocabulary } = await import('../../../scenarios/shop-vocabulary');
-  if (options.writeSchema) {
-    const file = path.join('scenarios', 'scenario.schema.json');
-    await writeFile(file, await prettyJson(scenarioJsonSchemaText(shopVocabulary)));
-    console.log(`wrote ${file}`);
-    return 0;
-  }
   const concurrency = Number(options.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new CliExit(2, `--concurrency must be a positive integer, got "${options.concurrency}"`);
   }
-  const scenarios = await loadAll(glob, shopLoadOptions, options.tag);
+  const flags = options.config !== undefined ? { config: options.config } : {};
+  // A bad manifest stops here (exit 2), and a bad spec just below: both before any broker is acquired or any
+  // service started. The vocabulary does not depend on where the target runs.
+  const specsTarget = await acquireTarget({ ...flags, sim: options.sim ?? false, specsOnly: true });
+  const loadOptions = scenarioLoadOptions(specsTarget.target, specsTarget.vocabulary);
+  if (options.writeSchema) {
+    const file = path.join('scenarios', 'scenario.schema.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, await prettyJson(scenarioJsonSchemaText(loadOptions.vocabulary)));
+    console.log(`wrote ${file} (${specsTarget.target.name})`);
+    return 0;
+  }
+  const scenarios = await loadAll(glob, loadOptions, options.tag);
   if (options.check) {
     for (const { spec, file } of scenarios) {
       const tags = spec.tags.length > 0 ? `  [${spec.tags.join(', ')}]` : '';
@@ -76,8 +91,9 @@ async function scenariosCommand(glob: string, options: ScenariosCommandOptions):
     console.log(`${scenarios.length} scenario spec(s) valid`);
     return 0;
   }
-  const reports = await runAll(scenarios, {
-    sim: options.sim ?? false,
+  await using acquired = await acquireTarget({ ...flags, sim: options.sim ?? false });
+  console.log(acquired.firstLine);
+  const reports = await runAll(scenarios, acquired, {
     concurrency,
     timeline: options.timeline ?? false,
   });
@@ -118,15 +134,14 @@ export async function loadAll(
 }
 
 /**
- * Acquires the target (RabbitMQ, or the in-memory transport with `--sim` or when no broker is reachable), runs
- * the scenarios concurrently with progress on stderr, prints failures with their timelines and a summary.
+ * Runs the scenarios against the acquired target concurrently, with progress on stderr; prints failures with their
+ * timelines (and the services' output) and a summary.
  */
 export async function runAll(
   scenarios: readonly LoadedScenario[],
-  options: { readonly sim: boolean; readonly concurrency: number; readonly timeline: boolean },
+  target: AcquiredTarget,
+  options: { readonly concurrency: number; readonly timeline: boolean },
 ): Promise<ScenarioReport[]> {
-  await using target = await acquireTarget({ sim: options.sim });
-  console.log(describeTargetLine(target));
   const started = Date.now();
   const running = new Map<string, number>();
   const heartbeat = setInterval(() => {
@@ -140,9 +155,14 @@ export async function runAll(
   let reports: ScenarioReport[];
   try {
     reports = await runScenarios(scenarios, {
-      target: target.factory,
+      target: target.target,
       mode: target.mode,
-      concurrency: options.concurrency,
+      ...(target.chaos ? { chaos: target.chaos } : {}),
+      ...(target.databaseUrl ? { databaseUrl: target.databaseUrl } : {}),
+      cwd: target.dir,
+      // A manifest's services share their exchanges and queues between runs (they cannot be renamed per run):
+      // its scenarios run one at a time.
+      concurrency: target.kind === 'manifest' ? 1 : options.concurrency,
       onStart: (scenario) => running.set(scenario.spec.name, Date.now()),
       onFinish: (report, done, total) => {
         running.delete(report.name);

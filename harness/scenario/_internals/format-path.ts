@@ -1,4 +1,4 @@
-/** `['when', 0, 'placeOrder', 'items']` → `when[0].placeOrder.items`. */
+/** `['when', 0, 'publish', 'headers']` → `when[0].publish.headers`. */
 export function formatSpecPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const segment of path) {

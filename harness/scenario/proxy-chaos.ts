@@ -1,0 +1,43 @@
+import { describeChaosFault } from '../chaos/plan/chaos-fault';
+import { startChaosProxy, type StartedChaosProxy } from '../chaos/start-chaos-proxy';
+import type { Target } from '../target/target';
+import type { ScenarioChaosFactory } from './scenario-chaos';
+
+/**
+ * The chaos proxy for a scenario run against `target`'s services: one listener per service, started when the
+ * first service asks the router for its URL (the upstream is the broker URL the target would have given it).
+ * Every fault the proxy applies is noted in the scenario report.
+ */
+export function proxyChaos(target: Target): ScenarioChaosFactory {
+  return ({ note }) => {
+    let proxy: Promise<StartedChaosProxy> | undefined;
+    const started = (brokerUrl: string): Promise<StartedChaosProxy> =>
+      (proxy ??= startChaosProxy({
+        upstream: brokerUrl,
+        listeners: target.serviceNames.map((service) => ({ service })),
+        adapter: target.adapter,
+        onFault: (entry) => note(`proxy: ${entry.service}: ${entry.detail}`),
+      }));
+    const running = async (): Promise<StartedChaosProxy> => {
+      if (!proxy) throw new Error('no service of this target goes through the chaos proxy (all external?)');
+      return proxy;
+    };
+    return Promise.resolve({
+      router: {
+        urlFor: async (service, brokerUrl) => (await started(brokerUrl)).urlFor(service),
+        cut: async (service) =>
+          `cut ${(await running()).cut(service, 'close')} connection(s) of ${service} (proxy)`,
+      },
+      async apply(faults) {
+        const live = await running();
+        for (const fault of faults) {
+          live.apply(fault);
+          note(`proxy armed: ${describeChaosFault(fault)}`);
+        }
+      },
+      async stop() {
+        if (proxy) await (await proxy).stop();
+      },
+    });
+  };
+}
