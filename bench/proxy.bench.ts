@@ -1,20 +1,24 @@
 /**
  * `npm run bench:proxy`: publish → consume through the AMQP chaos proxy against the same client talking to
- * RabbitMQ directly, in the same run, rounds interleaved. Prints msgs/s for both and their ratio (target ≥ 0.8),
- * and the latency the proxy adds (p50 / p99 of one message at a time). A third line measures the proxy with a
- * fault armed that never matches (every delivery and publish goes through the fault decision).
+ * RabbitMQ directly, in the same run. The proxy runs as `troupe proxy` in a process of its own (as in front of
+ * foreign services), so it does not share the clients' event loop. Throughput rounds are interleaved (direct,
+ * proxy, proxy with faults armed that never match — every delivery and publish then goes through the fault
+ * decision — in rotating order) and judged by the median of the per-round ratios, so load on a shared machine
+ * hits both sides alike. Latency samples (one message at a time) alternate direct / proxied.
+ * Prints msgs/s, the ratio (target ≥ 0.8) and the latency the proxy adds at p50 / p99.
  *
- * Options (env): BENCH_MESSAGES (per throughput round, default 20000), BENCH_ROUNDS (default 3),
- * BENCH_LATENCY_N (default 1000), BENCH_BODY_BYTES (default 256).
+ * Options (env): BENCH_MESSAGES (per throughput round, default 5000), BENCH_ROUNDS (default 7),
+ * BENCH_LATENCY_N (per side, default 1000), BENCH_BODY_BYTES (default 256).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
-import { startChaosProxy, type StartedChaosProxy } from '../harness/chaos/index';
+import type { ChaosPlan } from '../harness/chaos/index';
 import { DEFAULT_AMQP_URL } from '../harness/transport/amqp/amqp-transport';
 
 const upstream = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
-const messages = Number(process.env['BENCH_MESSAGES'] ?? 20_000);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const messages = Number(process.env['BENCH_MESSAGES'] ?? 5_000);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const latencySamples = Number(process.env['BENCH_LATENCY_N'] ?? 1_000);
 const bodyBytes = Number(process.env['BENCH_BODY_BYTES'] ?? 256);
 const WINDOW = 256;
@@ -64,8 +68,8 @@ async function throughput(urls: Urls): Promise<number> {
   return messages / seconds;
 }
 
-/** One message at a time: publish → the consumer's handler, in ms. */
-async function latency(urls: Urls): Promise<number[]> {
+/** A publisher and a consumer on their own queue, one message at a time. */
+async function latencyRig(urls: Urls) {
   const queue = `bench.proxy.${randomBytes(4).toString('hex')}`;
   const pubConnection = new Connection({ url: urls.publisher, noDelay: true });
   const subConnection = new Connection({ url: urls.consumer, noDelay: true });
@@ -74,76 +78,138 @@ async function latency(urls: Urls): Promise<number[]> {
   const consumer = subConnection.createConsumer({ queue, qos: { prefetchCount: 10 } }, () => arrived());
   await new Promise((resolve) => consumer.once('ready', resolve));
   const publisher = pubConnection.createPublisher({ confirm: false });
-  const samples: number[] = [];
-  for (let i = 0; i < latencySamples; i++) {
-    const got = new Promise<void>((resolve) => (arrived = resolve));
-    const started = performance.now();
-    await publisher.send(queue, Buffer.from(String(i)));
-    await got;
-    samples.push(performance.now() - started);
-  }
-  await consumer.close();
-  await publisher.close();
-  await pubConnection.queueDelete({ queue });
-  await pubConnection.close();
-  await subConnection.close();
-  return samples;
+  return {
+    /** publish → the consumer's handler, in ms. */
+    async sample(i: number): Promise<number> {
+      const got = new Promise<void>((resolve) => (arrived = resolve));
+      const started = performance.now();
+      await publisher.send(queue, Buffer.from(String(i)));
+      await got;
+      return performance.now() - started;
+    },
+    async close(): Promise<void> {
+      await consumer.close();
+      await publisher.close();
+      await pubConnection.queueDelete({ queue });
+      await pubConnection.close();
+      await subConnection.close();
+    },
+  };
+}
+
+/** `troupe proxy` in a child process with two listeners; resolves with their URLs once it printed them. */
+async function spawnProxy(plan: ChaosPlan): Promise<{ urls: Urls; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'harness/cli/main.ts',
+      'proxy',
+      '--upstream',
+      upstream,
+      '--listen',
+      'publisher=0',
+      '--listen',
+      'consumer=0',
+      '--adapter',
+      'none',
+      '--replay',
+      JSON.stringify(plan),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const ports = await new Promise<Record<string, string>>((resolve, reject) => {
+    child.on('exit', (code) =>
+      reject(new Error(`troupe proxy exited (${code}) before it listened:\n${out}`)),
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found: Record<string, string> = {};
+      for (const m of out.matchAll(/^\s+(publisher|consumer)\s+amqp:\/\/\S+:(\d+)/gm)) {
+        found[m[1] as string] = m[2] as string;
+      }
+      if (found['publisher'] !== undefined && found['consumer'] !== undefined && out.includes('\nreplay:'))
+        resolve(found);
+    });
+  });
+  const urlOf = (port: string | undefined): string => {
+    const url = new URL(upstream);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return url.toString();
+  };
+  return {
+    urls: { publisher: urlOf(ports['publisher']), consumer: urlOf(ports['consumer']) },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function main(): Promise<void> {
-  const proxy: StartedChaosProxy = await startChaosProxy({
-    upstream,
-    listeners: [{ service: 'publisher' }, { service: 'consumer' }],
-  });
-  const armed = await startChaosProxy({
-    upstream,
-    listeners: [{ service: 'publisher' }, { service: 'consumer' }],
-    plan: {
-      faults: [
-        { kind: 'delay', service: 'consumer', match: { routingKey: 'never.matches' }, ms: 1 },
-        { kind: 'nack-confirm', service: 'publisher', match: { routingKey: 'never.matches' } },
-      ],
-    },
+  const proxy = await spawnProxy({ faults: [] });
+  const armed = await spawnProxy({
+    faults: [
+      { kind: 'delay', service: 'consumer', match: { routingKey: 'never.matches' }, ms: 1 },
+      { kind: 'nack-confirm', service: 'publisher', match: { routingKey: 'never.matches' } },
+    ],
   });
   const direct: Urls = { publisher: upstream, consumer: upstream };
-  const viaProxy: Urls = { publisher: proxy.urlFor('publisher'), consumer: proxy.urlFor('consumer') };
-  const viaArmed: Urls = { publisher: armed.urlFor('publisher'), consumer: armed.urlFor('consumer') };
   try {
     console.log(
-      `bench:proxy — ${messages} messages × ${rounds} rounds, ${bodyBytes}-byte bodies, confirms on, ${WINDOW} in flight, prefetch 200; rabbitmq-client both ways`,
+      `bench:proxy — ${messages} messages × ${rounds} rounds, ${bodyBytes}-byte bodies, confirms on, ${WINDOW} in flight, prefetch 200; rabbitmq-client both ways; the proxy is \`troupe proxy\` in its own process`,
     );
     await throughput(direct); // warm-up (broker, JIT)
-    const rates = { direct: [] as number[], proxy: [] as number[], armed: [] as number[] };
+    await throughput(proxy.urls);
+    const sides = [
+      ['direct', direct],
+      ['proxy', proxy.urls],
+      ['armed', armed.urls],
+    ] as const;
+    const rates: Record<(typeof sides)[number][0], number[]> = { direct: [], proxy: [], armed: [] };
     for (let round = 0; round < rounds; round++) {
-      rates.direct.push(await throughput(direct));
-      rates.proxy.push(await throughput(viaProxy));
-      rates.armed.push(await throughput(viaArmed));
+      for (let k = 0; k < sides.length; k++) {
+        const [name, urls] = sides[(round + k) % sides.length] as (typeof sides)[number];
+        rates[name].push(await throughput(urls));
+      }
     }
-    const d = median(rates.direct);
-    const p = median(rates.proxy);
-    const a = median(rates.armed);
+    const ratios = rates.proxy.map((p, i) => p / (rates.direct[i] as number));
+    const armedRatios = rates.armed.map((a, i) => a / (rates.direct[i] as number));
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(8);
-    console.log(`throughput (median of ${rounds}):`);
+    const list = (values: readonly number[]): string => values.map((r) => Math.round(r)).join(', ');
+    console.log(`throughput (median of ${rounds} rounds):`);
     console.log(
-      `  direct                           ${fmt(d)} msgs/s   rounds ${rates.direct.map((r) => Math.round(r)).join(', ')}`,
+      `  direct                           ${fmt(median(rates.direct))} msgs/s   rounds ${list(rates.direct)}`,
     );
     console.log(
-      `  through the proxy                ${fmt(p)} msgs/s   rounds ${rates.proxy.map((r) => Math.round(r)).join(', ')}`,
+      `  through the proxy                ${fmt(median(rates.proxy))} msgs/s   rounds ${list(rates.proxy)}`,
     );
     console.log(
-      `  through the proxy, faults armed  ${fmt(a)} msgs/s   rounds ${rates.armed.map((r) => Math.round(r)).join(', ')}`,
+      `  through the proxy, faults armed  ${fmt(median(rates.armed))} msgs/s   rounds ${list(rates.armed)}`,
     );
-    const ratio = p / d;
+    const ratio = median(ratios);
     console.log(
-      `  ratio proxy / direct: ${ratio.toFixed(2)} (target ≥ 0.8) ${ratio >= 0.8 ? '✓' : '✗'}; with faults armed: ${(a / d).toFixed(2)}`,
+      `  ratio proxy / direct (median of per-round ratios): ${ratio.toFixed(2)} (target ≥ 0.8) ${ratio >= 0.8 ? '✓' : '✗'}; with faults armed: ${median(armedRatios).toFixed(2)}`,
     );
 
-    await latency(direct); // warm-up
-    const latDirect = await latency(direct);
-    const latProxy = await latency(viaProxy);
+    const rigDirect = await latencyRig(direct);
+    const rigProxy = await latencyRig(proxy.urls);
+    const latDirect: number[] = [];
+    const latProxy: number[] = [];
+    for (let i = 0; i < 100; i++) await rigDirect.sample(i).then(() => rigProxy.sample(i)); // warm-up
+    for (let i = 0; i < latencySamples; i++) {
+      latDirect.push(await rigDirect.sample(i));
+      latProxy.push(await rigProxy.sample(i));
+    }
+    await rigDirect.close();
+    await rigProxy.close();
     const row = (name: string, s: number[]): string =>
       `  ${name.padEnd(18)} p50 ${percentile(s, 50).toFixed(3)} ms   p99 ${percentile(s, 99).toFixed(3)} ms`;
-    console.log(`latency, one message at a time (${latencySamples} samples):`);
+    console.log(`latency, one message at a time, samples alternating (${latencySamples} each):`);
     console.log(row('direct', latDirect));
     console.log(row('through the proxy', latProxy));
     console.log(

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { troupeEnvelopeAdapter } from '../../events/envelope-adapter';
+import { amqpPropertiesAdapter } from '../../events/amqp-properties-adapter';
+import { cloudEventsAdapter } from '../../events/cloudevents-adapter';
+import { troupeEnvelopeAdapter, type EnvelopeAdapter } from '../../events/envelope-adapter';
+import { jsonPathsAdapter } from '../../events/json-paths-adapter';
 import { startControlApi } from '../../chaos/control-api';
 import { ChaosError } from '../../chaos/chaos-error';
 import { renderFaultLog } from '../../chaos/fault-log';
@@ -45,6 +48,19 @@ function parseListen(specs: readonly string[]): ChaosListener[] {
     if (port > 65535) throw new CliExit(2, `--listen "${spec}": port ${port} is out of range`);
     return { service: match[1] as string, port };
   });
+}
+
+/** `--adapter`: how the proxy reads event types (for `match.eventType`) from bodies it did not write. */
+function adapterOf(name: string, businessKey: string): EnvelopeAdapter | undefined {
+  if (name === 'none') return undefined;
+  if (name === 'troupe') return troupeEnvelopeAdapter(businessKey);
+  if (name === 'cloudevents') return cloudEventsAdapter();
+  if (name === 'amqp-properties') return amqpPropertiesAdapter();
+  if (name.startsWith('json:') && name.length > 5) return jsonPathsAdapter({ type: name.slice(5) });
+  throw new CliExit(
+    2,
+    `--adapter: expected troupe, cloudevents, amqp-properties, json:<path of the event type> or none, got "${name}"`,
+  );
 }
 
 function nonNegative(flag: string, value: string): number {
@@ -106,7 +122,11 @@ export function registerProxyCommand(program: Command): void {
     .option('--seed <n>', 'seed of the plan’s random choices')
     .option('--control <port>', 'serve the control API on 127.0.0.1:<port> (0: any free port)')
     .option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)')
-    .option('--adapter <name>', 'how to read event types from bodies: troupe | none', 'troupe')
+    .option(
+      '--adapter <name>',
+      'how to read event types (match.eventType): troupe | cloudevents | amqp-properties | json:<path> | none',
+      'troupe',
+    )
     .option('--business-key <field>', 'payload field holding the business key (troupe adapter)', 'orderId')
     .action(async (flags: ProxyFlags) => {
       const listeners = parseListen(flags.listen);
@@ -114,9 +134,7 @@ export function registerProxyCommand(program: Command): void {
         flags,
         listeners.map((l) => l.service),
       );
-      if (flags.adapter !== 'troupe' && flags.adapter !== 'none') {
-        throw new CliExit(2, `--adapter: expected troupe or none, got "${flags.adapter}"`);
-      }
+      const adapter = adapterOf(flags.adapter, flags.businessKey);
       const durationMs =
         flags.duration === undefined ? undefined : nonNegative('--duration', flags.duration) * 1000;
       const controlPort = flags.control === undefined ? undefined : nonNegative('--control', flags.control);
@@ -126,7 +144,7 @@ export function registerProxyCommand(program: Command): void {
           upstream: flags.upstream,
           listeners,
           plan,
-          ...(flags.adapter === 'troupe' ? { adapter: troupeEnvelopeAdapter(flags.businessKey) } : {}),
+          ...(adapter === undefined ? {} : { adapter }),
           log: (line) => console.error(`[proxy] ${line}`),
           onFault: (entry) =>
             console.log(
