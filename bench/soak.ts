@@ -6,7 +6,7 @@
  *
  * The broker restart disturbs every client of the broker: never part of `npm test`; run it alone.
  */
-import { shopBrokerTarget } from '../harness/cli/commands/fuzz/shop-broker-target';
+import { shopBrokerTarget } from '../reference-services/target/shop-broker-target';
 import { fuzzBroker, formatBrokerFuzzReport } from '../harness/fuzz/broker/fuzz-broker';
 
 const flows = Number(process.env['SOAK_ORDERS'] ?? 1000);

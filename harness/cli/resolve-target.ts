@@ -30,13 +30,14 @@ export interface TargetFlags {
   readonly config?: string;
 }
 
+/** The help text of `--config <file>`, the same on every command. */
+export const CONFIG_OPTION_HELP =
+  'target manifest (default: troupe.config.{ts,mts,mjs,js,cjs,json,yaml,yml} in the working directory; ' +
+  'without one: the reference shop)';
+
 /** Adds `--config <file>` to a command, with the same help text everywhere. */
 export function addConfigOption(command: Command): Command {
-  return command.option(
-    '--config <file>',
-    'target manifest (default: troupe.config.{ts,mts,mjs,js,cjs,json,yaml,yml} in the working directory; ' +
-      'without one: the reference shop)',
-  );
+  return command.option('--config <file>', CONFIG_OPTION_HELP);
 }
 
 /**

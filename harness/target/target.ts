@@ -31,7 +31,7 @@ export interface TargetExchange {
 }
 
 /** Header Troupe sets on every message it publishes itself (flow starts, scenario steps, chaos copies). */
-export const INJECTED_HEADER = 'x-troupe-injected';
+export { INJECTED_HEADER } from '../observe/injected-message';
 
 /** Why Troupe published a message (the value of `x-troupe-injected`). */
 export type InjectedReason = 'flow-start' | 'step' | 'chaos' | 'test';

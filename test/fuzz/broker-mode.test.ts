@@ -1,4 +1,4 @@
-import { shopBrokerTarget } from '../../harness/cli/commands/fuzz/shop-broker-target';
+import { shopBrokerTarget } from '../../reference-services/target/shop-broker-target';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../harness/fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../harness/fuzz/broker/broker-target';
 import { seededRandom } from '../../harness/fuzz/_internals/seeded-random';
@@ -124,7 +124,7 @@ describe('live-broker fuzzing of the reference services', () => {
   it('a shop that fails to start closes its connection', async () => {
     const namespace = 'Not.A-Namespace'; // a valid connection name, an invalid namespace: startShop throws
     await expect(
-      shopBrokerTarget().start({ url: AMQP_URL, namespace, random: seededRandom(1), flows: 1 }),
+      shopBrokerTarget().start({ brokerUrl: AMQP_URL, namespace, random: seededRandom(1), flows: 1 }),
     ).rejects.toMatchObject({ code: 'invalid-config' });
     const prefix = ownConnectionPrefix(`fuzz-services-${namespace}`);
     const own = async (): Promise<string[]> =>

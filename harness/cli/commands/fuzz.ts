@@ -8,7 +8,11 @@ import { formatFuzzReport } from '../../fuzz/report';
 import type { SimTarget } from '../../fuzz/sim-target';
 import type { KnownBug } from '../../../reference-services/kit/bugs';
 import { importUserModule } from '../../_internals/import-user-module';
+import { startProxyRouter, type ProxyRouter } from '../../fuzz/broker/proxy-router';
+import type { Target } from '../../target/target';
+import { DEFAULT_AMQP_URL } from '../../transport/amqp/amqp-transport';
 import { CliExit } from '../cli-exit';
+import { CONFIG_OPTION_HELP, resolveTarget } from '../resolve-target';
 import { progressBar } from './fuzz/progress-bar';
 
 interface FuzzCommandOptions {
@@ -27,6 +31,8 @@ interface FuzzCommandOptions {
   readonly json?: boolean;
   readonly workers?: string;
   readonly shard?: string;
+  readonly config?: string;
+  readonly proxy?: boolean;
 }
 
 /** Registers `troupe fuzz`: delivery fuzzing in deterministic simulation or on the live broker. */
@@ -57,6 +63,11 @@ export function registerFuzzCommand(program: Command): void {
     .option('--cuts <n>', "broker: cuts of the services' own connections", '1')
     .option('--restart-broker', 'broker: restart RabbitMQ once (disturbs every client of the broker!)')
     .option('--flows-per-second <n>', 'broker: pace flow starts so cuts and restarts land mid-traffic')
+    .option('--config <file>', `broker: ${CONFIG_OPTION_HELP}`)
+    .option(
+      '--proxy',
+      'broker, manifest targets: route each service through the AMQP chaos proxy (cuts via the proxy)',
+    )
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
       'after',
@@ -157,9 +168,13 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   const rate = Number(options.duplicateRate);
   if (!(rate >= 0 && rate <= 1))
     throw new CliExit(2, `--duplicate-rate must be in [0, 1], got "${options.duplicateRate}"`);
-  const target = options.target
-    ? await loadTarget<BrokerTarget>(options.target, 'broker')
-    : (await import('./fuzz/shop-broker-target')).shopBrokerTarget({ bugs: await bugs(options.bug) });
+  const cuts = integer('--cuts', options.cuts);
+  const flowsPerSecond =
+    options.flowsPerSecond !== undefined ? positive('--flows-per-second', options.flowsPerSecond) : undefined;
+  const { target, firstLine, router } = await brokerTarget(options);
+  // The first line says what runs (stderr with --json: stdout is the report).
+  if (options.json) console.error(firstLine);
+  else console.log(firstLine);
   const bar = progressBar('flows ended');
   // Ctrl-C ends the session cleanly: its queues and connections on the shared broker are removed.
   const abort = new AbortController();
@@ -168,9 +183,6 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     abort.abort();
   };
-  const cuts = integer('--cuts', options.cuts);
-  const flowsPerSecond =
-    options.flowsPerSecond !== undefined ? positive('--flows-per-second', options.flowsPerSecond) : undefined;
   process.on('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let report: BrokerFuzzReport;
@@ -185,15 +197,67 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
       ...(flowsPerSecond !== undefined ? { flowsPerSecond } : {}),
       onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
       log: (line) => process.stderr.write(`\n${line}\n`),
+      ...(router ? { router } : {}),
     });
   } finally {
+    await router?.stop();
     // Also when the session fails: a leftover SIGINT listener would swallow the user's next Ctrl-C.
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     bar.finish();
   }
   console.log(options.json ? JSON.stringify(report, null, 2) : formatBrokerFuzzReport(report));
+  if (!report.ok && !options.json) {
+    // The seed replays the workload and the chaos decisions; the broker's timing is live, so rerun a few times.
+    console.log(`rerun: ${brokerRerunCommand(options, report.seed)}`);
+  }
   return report.ok && !abort.signal.aborted ? 0 : 1;
+}
+
+function brokerRerunCommand(options: FuzzCommandOptions, seed: number): string {
+  const parts = ['troupe fuzz --mode broker', `--seed ${seed}`];
+  if (options.config) parts.push(`--config ${options.config}`);
+  if (options.target) parts.push(`--target ${options.target}`);
+  if (options.proxy) parts.push('--proxy');
+  for (const bug of options.bug) parts.push(`--bug ${bug}`);
+  if (options.runs !== undefined) parts.push(`--runs ${options.runs}`);
+  parts.push(`--duplicate-rate ${options.duplicateRate}`, `--cuts ${options.cuts}`);
+  if (options.restartBroker) parts.push('--restart-broker');
+  if (options.flowsPerSecond !== undefined) parts.push(`--flows-per-second ${options.flowsPerSecond}`);
+  return parts.join(' ');
+}
+
+/** What `--mode broker` runs on: `--target FILE`, else the manifest (`--config` / cwd), else the reference shop. */
+async function brokerTarget(
+  options: FuzzCommandOptions,
+): Promise<{ target: Target | BrokerTarget; firstLine: string; router?: ProxyRouter }> {
+  if (options.target) {
+    if (options.config)
+      throw new CliExit(2, '--target and --config are two ways to name the target: pass one');
+    const target = await loadTarget<Target | BrokerTarget>(options.target, 'broker');
+    return { target, firstLine: `troupe: target: ${target.name} (from --target ${options.target})` };
+  }
+  const choice = await resolveTarget(options.config !== undefined ? { config: options.config } : {});
+  if (choice.kind === 'reference') {
+    if (options.proxy)
+      throw new CliExit(2, "--proxy routes a manifest's services: the reference shop runs in process");
+    const { shopBrokerTarget } = await import('../../../reference-services/target/shop-broker-target');
+    return { target: shopBrokerTarget({ bugs: await bugs(options.bug) }), firstLine: choice.firstLine };
+  }
+  if (options.bug.length > 0) {
+    throw new CliExit(2, `--bug switches on known bugs of the reference shop, not of ${choice.target.name}`);
+  }
+  if (!options.proxy) return { target: choice.target, firstLine: choice.firstLine };
+  const router = await startProxyRouter({
+    upstream: choice.loaded.config.broker.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
+    services: choice.target.serviceNames,
+    adapter: choice.target.adapter,
+  });
+  return {
+    target: choice.target,
+    firstLine: `${choice.firstLine}; services routed through the chaos proxy`,
+    router,
+  };
 }
 
 async function bugs(names: readonly string[]): Promise<KnownBug[]> {
@@ -224,7 +288,9 @@ async function loadTarget<T>(file: string, mode: 'sim' | 'broker'): Promise<T> {
   const required =
     mode === 'sim'
       ? ['name', 'workload', 'consumers', 'adapter', 'invariants', 'flows', 'start']
-      : ['name', 'adapter', 'terminalTypes', 'invariants', 'start'];
+      : typeof target === 'object' && target !== null && 'flows' in target
+        ? ['name', 'adapter', 'flows', 'start'] // the Target port
+        : ['name', 'adapter', 'terminalTypes', 'invariants', 'start'];
   const missing =
     typeof target === 'object' && target !== null ? required.filter((key) => !(key in target)) : required;
   if (missing.length > 0) {

@@ -1,7 +1,12 @@
+import { INJECTED_HEADER } from '../../observe/injected-message';
+import { tapBindings, type ObservedExchange } from '../../observe/system-tap';
 import type { Delivery, Subscription, Transport } from '../../transport/transport';
 import type { SeededRandom } from '../_internals/seeded-random';
 
-/** Header marking a copy the chaos published, so it never copies its own copies. */
+/**
+ * Header marking a copy the chaos published, so it never copies its own copies. Copies also carry
+ * `x-troupe-injected: chaos`: they are Troupe's, never counted as the system's publications.
+ */
 export const CHAOS_HEADER = 'x-troupe-chaos';
 
 /** How much chaos. */
@@ -42,19 +47,30 @@ export interface StartedBrokerChaos {
 }
 
 /**
- * Duplicates messages on a live exchange, the way an at-least-once broker may: a durable queue bound to `#` sees
- * every event; a seeded share of them is re-published with the same body, ids and headers — at once, after a
- * delay (so a copy arrives after later events), or held back and released in reverse order. Consumers thus get
- * duplicates, out of order, from the real broker. The queue is durable (quorum) so chaos survives a restart.
+ * Duplicates messages on a live exchange, the way an at-least-once broker may: a durable queue bound to the
+ * exchange the way its type requires (`tapBindings`: topic `#`, fanout/headers `''`, direct per key; the exchange
+ * is never declared) sees every message; a seeded share of them is re-published with the same body, ids and
+ * headers — at once, after a delay (so a copy arrives after later events), or held back and released in reverse
+ * order. Consumers thus get duplicates, out of order, from the real broker. The queue is durable (quorum) so chaos
+ * survives a restart. `exchange` as a bare name means a topic exchange (what the shop uses).
  */
 export async function startBrokerChaos(options: {
   readonly transport: Transport;
-  readonly exchange: string;
+  readonly exchange: string | ObservedExchange;
   readonly queue: string;
   readonly random: SeededRandom;
   readonly chaos?: BrokerChaosOptions;
 }): Promise<StartedBrokerChaos> {
-  const { transport, exchange, queue, random } = options;
+  const { transport, queue, random } = options;
+  const observed: ObservedExchange =
+    typeof options.exchange === 'string' ? { name: options.exchange, type: 'topic' } : options.exchange;
+  const exchange = observed.name;
+  const bindings = tapBindings(observed);
+  if (bindings === undefined) {
+    throw new RangeError(
+      `startBrokerChaos: direct exchange "${exchange}" needs its routing keys (routingKeys) to be bound to`,
+    );
+  }
   const rate = options.chaos?.duplicateRate ?? 0.1;
   const maxCopies = Math.max(1, options.chaos?.maxCopies ?? 2);
   const maxDelayMs = Math.max(1, options.chaos?.maxDelayMs ?? 300);
@@ -80,7 +96,7 @@ export async function startBrokerChaos(options: {
       .publish(exchange, {
         routingKey: delivery.routingKey,
         body: delivery.body,
-        headers: { ...delivery.headers, [CHAOS_HEADER]: kind },
+        headers: { ...delivery.headers, [CHAOS_HEADER]: kind, [INJECTED_HEADER]: 'chaos' },
         ...(delivery.messageId !== undefined ? { messageId: delivery.messageId } : {}),
         ...(delivery.correlationId !== undefined ? { correlationId: delivery.correlationId } : {}),
         ...(delivery.type !== undefined ? { type: delivery.type } : {}),
@@ -97,10 +113,8 @@ export async function startBrokerChaos(options: {
     for (const delivery of batch) republish(delivery, 'held-back');
   };
 
-  await transport.declare({
-    exchanges: [{ name: exchange, type: 'topic' }],
-    queues: [{ name: queue, exchange, bindings: ['#'], kind: 'quorum' }],
-  });
+  // The exchange is not listed: it is bound to as it exists, never (re)declared with a type of our choosing.
+  await transport.declare({ exchanges: [], queues: [{ name: queue, exchange, bindings, kind: 'quorum' }] });
   const subscription: Subscription = await transport.consume(
     queue,
     (delivery) => {

@@ -1,21 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
-import type { EventIdentity } from '../../events/envelope-adapter';
 import { EventLog } from '../../observe/event-log';
 import { accountFlows, type AccountingReport } from '../../observe/flow-accounting';
-import { recordingHandler } from '../../observe/tap';
-import { AmqpTransport, DEFAULT_AMQP_URL } from '../../transport/amqp/amqp-transport';
+import { countPublications } from '../../observe/publications';
+import { startSystemTap, tapBindings, type StartedSystemTap } from '../../observe/system-tap';
+import {
+  invariantsOf,
+  terminalTypesOf,
+  type ServiceRouter,
+  type StartedFlow,
+  type StartedTarget,
+  type Target,
+} from '../../target/target';
 import { connectionName } from '../../transport/amqp/connection-name';
 import {
   closeOwnConnections,
   execRabbitmqctl,
   type RabbitmqctlOptions,
 } from '../../transport/amqp/rabbitmqctl';
-import type { Subscription } from '../../transport/transport';
-import type { Violation } from '../check-schedule';
+import type { PropertyName } from '../check-schedule';
 import { seededRandom } from '../_internals/seeded-random';
-import { startBrokerChaos, type BrokerChaosOptions, type BrokerChaosStats } from './broker-chaos';
-import type { BrokerTarget, StartedFlow } from './broker-target';
+import {
+  startBrokerChaos,
+  type BrokerChaosOptions,
+  type BrokerChaosStats,
+  type StartedBrokerChaos,
+} from './broker-chaos';
+import type { BrokerTarget } from './broker-target';
+import { brokerTargetAsTarget, isBrokerTarget } from './broker-target-as-target';
 
 /** Options of a live-broker fuzzing session. */
 export interface BrokerFuzzOptions {
@@ -26,8 +38,14 @@ export interface BrokerFuzzOptions {
   /** Seeds the workload and the chaos decisions; printed in the report. */
   readonly seed?: number;
   readonly chaos?: BrokerChaosOptions;
-  /** Connection cuts of the services' connections, spread over the run (default 1; needs `connectionPrefix`). */
+  /**
+   * Connection cuts of the services' connections, spread over the run (default 1): an in-process target's own
+   * connections (`connectionPrefix`), else one of its managed services' (`TargetService.cut`: through `router`,
+   * or by process on a local broker), chosen by the seed.
+   */
   readonly cuts?: number;
+  /** Route the target's services through a proxy (the chaos proxy): per-service URLs and cuts. */
+  readonly router?: ServiceRouter;
   /**
    * Restart the broker once (`rabbitmqctl stop_app` / `start_app`) when 60 % of the flows are started. Disturbs
    * every client of the broker: only for the soak, never in `npm test`.
@@ -54,6 +72,14 @@ export interface BrokerFuzzOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A broken property of a live-broker session. */
+export interface BrokerViolation {
+  /** `service`: a service exited mid-run; `unreadable`: messages the adapter could not read. */
+  readonly property: PropertyName | 'service' | 'unreadable';
+  readonly name: string;
+  readonly detail: string;
+}
+
 /** What a live-broker session observed. */
 export interface BrokerFuzzReport {
   readonly target: string;
@@ -65,9 +91,15 @@ export interface BrokerFuzzReport {
   readonly restarts: number;
   /** Deliveries the tap recorded (duplicates included, never deduplicated). */
   readonly deliveries: number;
+  /** What the system published (tap records minus Troupe's own, ids folded; id-less messages one each). */
+  readonly publications: number;
+  /** Tap records of messages Troupe injected (flow starts, chaos copies). */
+  readonly injected: number;
+  /** Messages the adapter could not read: counted, shown (first few bodies), never dropped. */
+  readonly unreadable: { readonly count: number; readonly samples: readonly string[] };
   /** Jepsen-style per-flow accounting: lost, duplicated, unexpected, recovered. */
   readonly accounting: AccountingReport;
-  readonly violations: readonly Violation[];
+  readonly violations: readonly BrokerViolation[];
   /** True when every flow ended, the accounting is clean and no invariant broke (and it was not aborted). */
   readonly ok: boolean;
   /** The session was aborted (`signal`) before it finished. */
@@ -75,41 +107,53 @@ export interface BrokerFuzzReport {
 }
 
 /**
- * Fuzzes a system on a live RabbitMQ: starts `target`, records every delivery with a durable tap, duplicates,
- * delays and reorders copies through a man-in-the-middle, cuts the services' own connections (forced
- * redeliveries), optionally restarts the broker, then checks the target's invariants on what the tap saw and
- * accounts per flow like Jepsen's total-queue checker.
+ * Fuzzes a system on a live RabbitMQ through the Target port (a manifest's services as processes, the shop in
+ * process, or an older `BrokerTarget`): starts it, records every publication with a durable tap bound to each
+ * exchange the way its type requires, duplicates, delays and reorders copies through a man-in-the-middle (copies
+ * marked as Troupe's), cuts the services' connections (forced redeliveries), optionally restarts the broker, then
+ * checks the target's invariants on what the system published — tap records minus Troupe's own, a redelivery of
+ * one id once, id-less messages one each — and accounts per flow like Jepsen's total-queue checker. A service
+ * that exits mid-run fails the session, named with its exit code and last lines.
  */
 export async function fuzzBroker(
-  target: BrokerTarget,
+  fuzzTarget: Target | BrokerTarget,
   options: BrokerFuzzOptions = {},
 ): Promise<BrokerFuzzReport> {
-  const url = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
+  const target = isBrokerTarget(fuzzTarget) ? brokerTargetAsTarget(fuzzTarget) : fuzzTarget;
   const total = options.flows ?? 50;
   const seed = options.seed ?? (Date.now() ^ (process.pid << 16)) | 0;
   const say = options.log ?? (() => undefined);
   const namespace = `fuzz${(seed >>> 0).toString(36)}${randomBytes(2).toString('hex')}`;
-  const tapQueue = `troupe.fuzz.${namespace}.tap`;
-  const chaosQueue = `troupe.fuzz.${namespace}.chaos`;
+  const tapPrefix = `troupe.fuzz.${namespace}.tap`;
+  const chaosPrefix = `troupe.fuzz.${namespace}.chaos`;
+  const terminalTypes = terminalTypesOf(target);
+  const flowDefinitions = target.flows;
   const started = performance.now();
+  const random = seededRandom(seed);
+  let serviceExited: (() => void) | undefined;
 
-  const system = await target.start({ url, namespace, random: seededRandom(seed), flows: total });
-  const observer = new AmqpTransport({
-    url,
-    connectionName: connectionName('fuzz-observer'),
-    onError: () => undefined,
-    // Outlives a broker restart (stop_app / start_app takes seconds).
-    acquireTimeoutMs: 60_000,
+  const system: StartedTarget = await target.start({
+    namespace,
+    random,
+    flows: total,
+    ...(options.url !== undefined ? { brokerUrl: options.url } : {}),
+    ...(options.router ? { router: options.router } : {}),
+    onServiceExit: () => serviceExited?.(),
+    log: say,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
-  const log = new EventLog({ adapter: target.adapter });
-  const terminal = new Set(target.terminalTypes);
+  const url = system.brokerUrl;
+  const observer = system.openTransport('fuzz-observer');
+  const log = new EventLog({ adapter: system.adapter });
+  const terminal = new Set(terminalTypes);
   const ended = new Set<string>();
   const flows: StartedFlow[] = [];
   let lastDelivery = performance.now();
   let cuts = 0;
   let restarts = 0;
-  let tap: Subscription | undefined;
-  let chaos: Awaited<ReturnType<typeof startBrokerChaos>> | undefined;
+  let tap: StartedSystemTap | undefined;
+  const chaos: StartedBrokerChaos[] = [];
+  const chaosQueues: string[] = [];
   let allEnded: (() => void) | undefined;
   const unsubscribe = log.subscribe((event) => {
     lastDelivery = performance.now();
@@ -119,37 +163,53 @@ export async function fuzzBroker(
     if (identity.businessKey !== undefined) ended.add(identity.businessKey);
     report();
   });
-  const endedCount = (): number => flows.filter((flow) => ended.has(flow.correlationId ?? flow.key)).length;
+  const endedCount = (): number =>
+    flows.filter((flow) => ended.has(flow.correlationId) || ended.has(flow.key)).length;
   const report = (): void => {
     const count = endedCount();
     options.onProgress?.({ started: flows.length, ended: count, total });
     if (flows.length === total && count === total) allEnded?.();
   };
+  const cuttable = system.services.filter((service) => !service.external);
 
   try {
-    await observer.connected();
-    await observer.declare({
-      exchanges: [{ name: system.exchange, type: 'topic' }],
-      queues: [{ name: tapQueue, exchange: system.exchange, bindings: ['#'], kind: 'quorum' }],
-    });
-    tap = await observer.consume(tapQueue, recordingHandler(log), { prefetch: 500 });
-    chaos = await startBrokerChaos({
+    // Durable (quorum) tap queues: they outlive a broker restart.
+    tap = await startSystemTap({
       transport: observer,
-      exchange: system.exchange,
-      queue: chaosQueue,
-      random: seededRandom(seed ^ 0x5bd1e995),
-      ...(options.chaos ? { chaos: options.chaos } : {}),
+      exchanges: system.exchanges,
+      directQueues: system.directQueues,
+      log,
+      queuePrefix: tapPrefix,
+      kind: 'quorum',
+      vhost: system.vhost,
+      ...(options.rabbitmqctl ? { rabbitmqctl: options.rabbitmqctl } : {}),
     });
+    for (const [index, exchange] of system.exchanges.entries()) {
+      if (tapBindings(exchange) === undefined) {
+        say(`chaos: no copies on direct exchange ${exchange.name} (its routing keys are unknown)`);
+        continue;
+      }
+      const queue = `${chaosPrefix}.${index}`;
+      chaosQueues.push(queue);
+      chaos.push(
+        await startBrokerChaos({
+          transport: observer,
+          exchange,
+          queue,
+          random: seededRandom((seed ^ 0x5bd1e995) + index),
+          ...(options.chaos ? { chaos: options.chaos } : {}),
+        }),
+      );
+    }
 
+    const cutCount = system.connectionPrefix !== undefined || cuttable.length > 0 ? (options.cuts ?? 1) : 0;
     const cutAt = new Set(
-      Array.from({ length: system.connectionPrefix ? (options.cuts ?? 1) : 0 }, (_, i) =>
-        Math.floor((total * (i + 1)) / ((options.cuts ?? 1) + 1)),
-      ),
+      Array.from({ length: cutCount }, (_, i) => Math.floor((total * (i + 1)) / (cutCount + 1))),
     );
     const restartAt = options.restartBroker ? Math.floor(total * 0.6) : -1;
     const concurrency = Math.max(1, options.concurrency ?? 20);
     let next = 0;
-    // Faults run one at a time, in flow order: a cut must never run while the broker is down for a restart.
+    // Faults run one at a time, in flow order: a cut must never run while the broker restarts.
     let faultChain: Promise<void> = Promise.resolve();
     const fault = (name: string, action: () => Promise<void>): Promise<void> => {
       const run = faultChain.then(action).catch((error: unknown) => {
@@ -160,6 +220,19 @@ export async function fuzzBroker(
       faultChain = run;
       return run;
     };
+    const cut = async (index: number): Promise<void> => {
+      if (system.connectionPrefix !== undefined) {
+        const prefix = system.connectionPrefix;
+        const closed = await closeOwnConnections({ prefix }, 'troupe fuzz: cut', options.rabbitmqctl);
+        cuts++;
+        say(`cut ${closed} service connection(s) at flow ${index}`);
+        return;
+      }
+      const service = random.pick(cuttable);
+      const what = await service.cut();
+      cuts++;
+      say(`${what} at flow ${index}`);
+    };
     const worker = async (): Promise<void> => {
       try {
         await startFlows();
@@ -169,16 +242,9 @@ export async function fuzzBroker(
       }
     };
     const startFlows = async (): Promise<void> => {
-      while (next < total && !options.signal?.aborted) {
+      while (next < total && !options.signal?.aborted && system.failure() === undefined) {
         const index = next++;
-        if (cutAt.has(index) && system.connectionPrefix) {
-          const prefix = system.connectionPrefix;
-          await fault(`cut at flow ${index}`, async () => {
-            const closed = await closeOwnConnections({ prefix }, 'troupe fuzz: cut', options.rabbitmqctl);
-            cuts++;
-            say(`cut ${closed} service connection(s) at flow ${index}`);
-          });
-        }
+        if (cutAt.has(index)) await fault(`cut at flow ${index}`, () => cut(index));
         if (index === restartAt) {
           await fault(`broker restart at flow ${index}`, async () => {
             say(`restarting the broker at flow ${index} (rabbitmqctl stop_app / start_app)`);
@@ -192,7 +258,9 @@ export async function fuzzBroker(
           const wait = due - performance.now();
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         }
-        flows.push(await system.startFlow(index));
+        // Several kinds of flow: take turns, so each is exercised.
+        const definition = flowDefinitions[index % Math.max(1, flowDefinitions.length)];
+        flows.push(await system.startFlow(index, definition?.name));
         report();
       }
     };
@@ -202,76 +270,108 @@ export async function fuzzBroker(
     const failed = workers.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
 
-    say(`all ${total} flows started; waiting for every flow to end`);
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      allEnded = done;
-      options.signal?.addEventListener('abort', done);
-      if (options.signal?.aborted) done();
-      report();
-    });
+    if (system.failure() === undefined) {
+      say(`all ${flows.length} flows started; waiting for every flow to end`);
+      const timeoutMs = options.timeoutMs ?? 120_000;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        allEnded = done;
+        serviceExited = done; // a dead service ends the wait: its flows will not end
+        options.signal?.addEventListener('abort', done);
+        if (options.signal?.aborted || system.failure() !== undefined) done();
+        report();
+      });
+    }
     say('draining the chaos (held and delayed copies)');
-    if (!(await chaos.drain())) say(`chaos: ${chaos.pending()} copies still unpublished after 30 s`);
+    for (const one of chaos) {
+      if (!(await one.drain())) say(`chaos: ${one.pending()} copies still unpublished after 30 s`);
+    }
     say('waiting for a quiet period');
     // Late duplicates must have had their chance to do damage: wait for a quiet period.
     const quietMs = options.quietMs ?? 750;
     const quietDeadline = performance.now() + Math.max(quietMs * 10, 10_000);
-    while (performance.now() < quietDeadline && !options.signal?.aborted) {
+    const pending = (): number => chaos.reduce((sum, one) => sum + one.pending(), 0);
+    while (performance.now() < quietDeadline && !options.signal?.aborted && system.failure() === undefined) {
       const silentFor = performance.now() - lastDelivery;
-      if (silentFor >= quietMs && chaos.pending() === 0) break;
+      if (silentFor >= quietMs && pending() === 0) break;
       await new Promise((resolve) => setTimeout(resolve, Math.max(20, quietMs - silentFor)));
     }
 
-    const distinct = new Map<string, EventIdentity>();
-    for (const event of log.all()) {
-      if (event.identity && !distinct.has(event.identity.eventId))
-        distinct.set(event.identity.eventId, event.identity);
-    }
+    const published = countPublications(log.all());
     const state = system.state ? await system.state() : undefined;
-    const violations: Violation[] = [];
-    for (const inv of target.invariants) {
-      for (const detail of inv.check({
-        events: [...distinct.values()],
-        flows: flows.map((f) => f.key),
-        state,
-      })) {
+    const violations: BrokerViolation[] = [];
+    const exit = system.failure();
+    if (exit) {
+      violations.push({
+        property: 'service',
+        name: `service ${exit.service} exited mid-run`,
+        detail:
+          `${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code ?? '?'}`}; last lines:\n` +
+          exit.lastLines.map((line) => `      | ${line}`).join('\n'),
+      });
+    }
+    for (const inv of invariantsOf(target)) {
+      for (const detail of inv.check({ events: published.events, flows: flows.map((f) => f.key), state })) {
         violations.push({ property: 'invariant', name: inv.name, detail });
       }
     }
+    const atMostOnce = [...new Set(flowDefinitions.flatMap((flow) => flow.atMostOnce ?? flow.terminalTypes))];
     const accounting = accountFlows(log.all(), {
-      terminalTypes: target.terminalTypes,
-      expectedFlows: flows.map((flow) => flow.correlationId ?? flow.key),
-      atMostOnce: target.atMostOnce ?? target.terminalTypes,
+      terminalTypes,
+      expectedFlows: flows.map((flow) => flow.correlationId),
+      atMostOnce,
     });
+    const stats = chaos.reduce<BrokerChaosStats>(
+      (sum, one) => ({
+        observed: sum.observed + one.stats.observed,
+        immediate: sum.immediate + one.stats.immediate,
+        delayed: sum.delayed + one.stats.delayed,
+        heldBack: sum.heldBack + one.stats.heldBack,
+        failed: sum.failed + one.stats.failed,
+      }),
+      { observed: 0, immediate: 0, delayed: 0, heldBack: 0, failed: 0 },
+    );
     return {
       target: target.name,
       seed,
       flows: total,
       elapsedMs: performance.now() - started,
-      chaos: { ...chaos.stats },
+      chaos: stats,
       cuts,
       restarts,
       deliveries: log.size,
+      publications: published.publications.length,
+      injected: published.injected,
+      unreadable: {
+        count: published.unreadable.length,
+        samples: published.unreadable
+          .slice(0, 3)
+          .map((event) => `${event.exchange || '(default)'} ${event.routingKey}: ${preview(event.body)}`),
+      },
       accounting,
       violations,
-      ok: violations.length === 0 && accounting.valid && !options.signal?.aborted,
+      ok: violations.length === 0 && accounting.valid && !options.signal?.aborted && flows.length === total,
       aborted: options.signal?.aborted ?? false,
     };
   } finally {
     say('stopping');
     unsubscribe();
-    await chaos?.stop().catch(() => undefined);
-    await tap?.close().catch(() => undefined);
+    for (const one of chaos) await one.stop().catch(() => undefined);
+    await tap?.stop().catch(() => undefined);
     await system.stop().catch(() => undefined);
     await observer.close().catch(() => undefined);
-    await deleteQueues(url, [tapQueue, chaosQueue]);
+    await deleteQueues(url, [...(tap?.queues ?? []), ...chaosQueues]);
   }
+}
+
+function preview(body: Uint8Array): string {
+  const text = Buffer.from(body).toString('utf8').replace(/\s+/g, ' ');
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 }
 
 /** Restarts the broker's application and waits until it is up again. */
@@ -316,6 +416,9 @@ export function formatBrokerFuzzReport(report: BrokerFuzzReport): string {
   const lines = [
     `${report.target} on RabbitMQ: ${report.flows} flows in ${(report.elapsedMs / 1000).toFixed(1)} s, seed ${report.seed}, ` +
       `${report.deliveries} deliveries observed — ${report.aborted ? 'INTERRUPTED' : report.ok ? 'OK' : 'VIOLATIONS'}`,
+    `published by the system: ${report.publications} message(s) (tap records minus ${report.injected} injected by Troupe; ` +
+      `one per id, one per record for messages without ids); unreadable: ${report.unreadable.count}`,
+    ...report.unreadable.samples.map((sample) => `  unreadable: ${sample}`),
     `chaos: ${chaos.observed} messages seen; copies re-published with the same ids: ${chaos.immediate} at once, ` +
       `${chaos.delayed} delayed, ${chaos.heldBack} held back and released out of order (${chaos.failed} failed); ` +
       `${report.cuts} connection cut(s), ${report.restarts} broker restart(s)`,

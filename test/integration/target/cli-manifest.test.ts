@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { Connection } from 'rabbitmq-client';
+import { CliExit } from '../../../harness/cli/cli-exit';
+import { registerFuzzCommand } from '../../../harness/cli/commands/fuzz';
+import { resolveTarget } from '../../../harness/cli/resolve-target';
+import { liveProcessCount } from '../../../harness/target/process-registry';
+import { DEFAULT_AMQP_URL } from '../../../harness/transport/amqp/amqp-transport';
+import { connectionName } from '../../../harness/transport/amqp/connection-name';
+
+const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
+const manifest = path.join(__dirname, 'fixtures', 'fanout-saga.config.ts');
+const exchange = `it.cli.${randomBytes(4).toString('hex')}`;
+
+/** Runs `troupe fuzz …` in process; returns the exit code and what went to stdout. */
+async function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
+  const program = new Command('troupe').exitOverride();
+  registerFuzzCommand(program);
+  for (const command of program.commands) command.exitOverride();
+  const lines: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
+    lines.push(parts.map(String).join(' '));
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const previous = process.exitCode;
+  try {
+    await program.parseAsync(['fuzz', ...args], { from: 'user' });
+    return { code: Number(process.exitCode ?? 0), out: lines.join('\n') };
+  } catch (error) {
+    if (error instanceof CliExit) return { code: error.exitCode, out: error.message };
+    throw error;
+  } finally {
+    process.exitCode = previous;
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the reference shop', () => {
+  beforeAll(() => {
+    process.env['SAGA_EXCHANGE'] = exchange;
+  });
+  afterAll(async () => {
+    delete process.env['SAGA_EXCHANGE'];
+    delete process.env['SAGA_BUG'];
+    const admin = new Connection({ url, connectionName: connectionName('it-cli-admin') });
+    admin.on('error', () => undefined);
+    await admin.exchangeDelete({ exchange }).catch(() => undefined);
+    await admin.close();
+  });
+
+  it('--config FILE: says which target in the first line, runs its services, exit 0', async () => {
+    const { code, out } = await troupeFuzz(
+      '--mode',
+      'broker',
+      '--config',
+      manifest,
+      '--runs',
+      '4',
+      '--cuts',
+      '0',
+      '--seed',
+      '11',
+    );
+    expect(out.split('\n')[0]).toBe(
+      'troupe: target: fanout-saga (test/integration/target/fixtures/fanout-saga.config.ts) — 1 service(s) (payments), 1 exchange(s)',
+    );
+    expect(out).toMatch(/4 flows in .* seed 11, \d+ deliveries observed — OK/);
+    expect(code).toBe(0);
+    expect(liveProcessCount()).toBe(0);
+  });
+
+  it('a planted bug: exit 1, the violation, and a rerun command with the seed', async () => {
+    process.env['SAGA_BUG'] = '1';
+    jest.resetModules(); // the manifest reads SAGA_BUG when it is evaluated (the CLI evaluates it once per run)
+    try {
+      const { code, out } = await troupeFuzz(
+        '--mode',
+        'broker',
+        '--config',
+        manifest,
+        '--runs',
+        '8',
+        '--cuts',
+        '0',
+        '--duplicate-rate',
+        '0.7',
+        '--seed',
+        '12',
+      );
+      expect(code).toBe(1);
+      expect(out).toMatch(/✗ \[invariant\] at most one PaymentProcessed per data\.orderId/);
+      expect(out).toContain(
+        `rerun: troupe fuzz --mode broker --seed 12 --config ${manifest} --runs 8 --duplicate-rate 0.7 --cuts 0`,
+      );
+    } finally {
+      delete process.env['SAGA_BUG'];
+    }
+  });
+
+  it('a bad manifest: exit 2 naming file, path and expected shape; nothing starts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'troupe-cli-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'troupe.config.yaml'),
+        'broker:\n  exchanges: [{ name: x, type: fanout }]\nservices:\n  payments: { command: node, ready: { log: up, timeout: soon } }\n',
+      );
+      const { code, out } = await troupeFuzz(
+        '--mode',
+        'broker',
+        '--config',
+        path.join(dir, 'troupe.config.yaml'),
+      );
+      expect(code).toBe(2);
+      expect(out).toContain(path.join(dir, 'troupe.config.yaml'));
+      expect(out).toMatch(/services\.payments\.ready\.timeout: got "soon" \(expected a duration/);
+      expect(liveProcessCount()).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a manifest in the working directory: the reference shop, and the first line says so', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'troupe-cli-'));
+    try {
+      expect((await resolveTarget({}, { cwd: dir })).firstLine).toBe(
+        `troupe: target: the reference shop (no troupe.config.* in ${dir}; pass --config FILE for yours)`,
+      );
+      writeFileSync(
+        path.join(dir, 'troupe.config.json'),
+        JSON.stringify({ broker: { exchanges: [{ name: 'e', type: 'topic' }] } }),
+      );
+      const found = await resolveTarget({}, { cwd: dir });
+      expect(found).toMatchObject({ kind: 'manifest', file: path.join(dir, 'troupe.config.json') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { code, out } = await troupeFuzz('--mode', 'broker', '--runs', '3', '--cuts', '0', '--seed', '13');
+    expect(out.split('\n')[0]).toMatch(/^troupe: target: the reference shop \(no troupe\.config\.\* in /);
+    expect(out).toMatch(/shop on RabbitMQ: 3 flows .* — OK/);
+    expect(code).toBe(0);
+  });
+});
