@@ -202,22 +202,20 @@ export function parseChaosPlan(input: unknown, where = 'plan'): ChaosPlan {
 function describeMatch(m: MessageMatch | undefined): string {
   if (m === undefined) return '';
   const parts = [
-    m.eventType === undefined ? undefined : m.eventType,
+    m.eventType,
     m.routingKey === undefined ? undefined : `key ${m.routingKey}`,
     m.exchange === undefined ? undefined : `exchange ${m.exchange}`,
     m.queue === undefined ? undefined : `from ${m.queue}`,
   ].filter((part) => part !== undefined);
-  return parts.length === 0 ? '' : ` ${parts.join(' ')}`;
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
-function describeSelection(s: FaultSelection, noun: string): string {
-  const which =
-    s.nth === undefined
-      ? `every${describeMatch(s.match)} ${noun}`
-      : `${noun} #${s.nth}${describeMatch(s.match)}`;
+/** `delivery #1 (PaymentCompleted) to inventory`, `every publish of orders (p=0.1)`. */
+function describeSelection(s: FaultSelection, noun: 'delivery' | 'publish'): string {
+  const which = s.nth === undefined ? `every ${noun}` : `${noun} #${s.nth}`;
   const odds = s.probability === undefined ? '' : ` (p=${s.probability})`;
   const times = s.times === undefined ? '' : ` (at most ${s.times}×)`;
-  return `${which}${odds}${times} of ${s.service}`;
+  return `${which}${describeMatch(s.match)} ${noun === 'delivery' ? 'to' : 'of'} ${s.service}${odds}${times}`;
 }
 
 /** A one-line description of a fault, for plans printed before a run and for the fault log. */
@@ -244,7 +242,7 @@ export function describeChaosFault(fault: ChaosFault): string {
       const at =
         fault.on === undefined
           ? ''
-          : ` at ${fault.on.on} ${fault.on.nth === undefined ? 'of any' : `#${fault.on.nth}`}${describeMatch(fault.on.match)}`;
+          : ` at ${fault.on.on} ${fault.on.nth === undefined ? '(any)' : `#${fault.on.nth}`}${describeMatch(fault.on.match)}`;
       const refuse = fault.refuseMs === undefined ? '' : `, refuse reconnection for ${fault.refuseMs} ms`;
       return `cut ${fault.service} (${fault.how === 'reset' ? 'TCP reset' : 'connection.close 320'})${at}${refuse}${after}`;
     }

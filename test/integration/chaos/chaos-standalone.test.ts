@@ -29,7 +29,7 @@ describe('chaos proxy standalone', () => {
       expect(await post(`${control.url}/faults`, { kind: 'duplicate', service: 'shipping', nth: 0 })).toEqual(
         {
           status: 202,
-          body: { applied: 'duplicate delivery #0 of shipping ×1' },
+          body: { applied: 'duplicate delivery #0 to shipping ×1' },
         },
       );
       expect((await post(`${control.url}/faults`, { kind: 'delay', service: 'shipping' })).status).toBe(400);
@@ -80,7 +80,7 @@ describe('chaos proxy standalone', () => {
         20_000,
       );
       const port = /billing\s+amqp:\/\/\S+:(\d+)/.exec(out)?.[1];
-      expect(out).toContain('- delay delivery #0 of billing by 50 ms');
+      expect(out).toContain('- delay delivery #0 to billing by 50 ms');
       expect(out).toContain(`--replay '${JSON.stringify(plan)}'`);
       const url = new URL(AMQP_URL);
       url.port = String(port);

@@ -26,7 +26,7 @@ describe('chaos plans as data', () => {
     });
     expect(parseChaosPlan(JSON.parse(formatChaosPlan(plan)))).toEqual(plan);
     expect(plan.faults.map(describeChaosFault)).toEqual([
-      'duplicate delivery #1 PaymentCompleted of inventory ×1 (redelivered flag set)',
+      'duplicate delivery #1 (PaymentCompleted) to inventory ×1 (redelivered flag set)',
       'cut payments (connection.close 320) at ack #3, refuse reconnection for 500 ms',
       'pause every delivery to shipping for 200 ms after 1000 ms',
     ]);
