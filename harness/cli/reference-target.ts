@@ -70,7 +70,7 @@ export async function acquireTarget(options: AcquireTargetOptions): Promise<Acqu
       kind: 'manifest',
       mode: 'broker',
       target: choice.target,
-      firstLine: `${choice.firstLine}; broker: ${maskUrl(brokerUrl ?? 'amqp://127.0.0.1:5672 (default)')}`,
+      firstLine: `${choice.firstLine}; broker: ${brokerUrl === undefined ? 'amqp://127.0.0.1:5672 (default)' : maskUrl(brokerUrl)}`,
       vocabulary: { exchanges: choice.loaded.config.broker.exchanges.map((exchange) => exchange.name) },
       chaos: proxyChaos(choice.target),
       databaseUrl: process.env['DATABASE_URL'],

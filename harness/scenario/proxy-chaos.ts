@@ -16,7 +16,7 @@ export function proxyChaos(target: Target): ScenarioChaosFactory {
         upstream: brokerUrl,
         listeners: target.serviceNames.map((service) => ({ service })),
         adapter: target.adapter,
-        onFault: (entry) => note(`proxy: ${entry.service}: ${entry.detail}`),
+        onFault: (entry) => note(`${entry.service}: ${entry.detail}`),
       }));
     const running = async (): Promise<StartedChaosProxy> => {
       if (!proxy) throw new Error('no service of this target goes through the chaos proxy (all external?)');
@@ -32,7 +32,7 @@ export function proxyChaos(target: Target): ScenarioChaosFactory {
         const live = await running();
         for (const fault of faults) {
           live.apply(fault);
-          note(`proxy armed: ${describeChaosFault(fault)}`);
+          note(`armed: ${describeChaosFault(fault)}`);
         }
       },
       async stop() {

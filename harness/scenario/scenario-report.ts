@@ -58,8 +58,6 @@ export interface ScenarioReport {
   readonly accounting?: AccountingReport | undefined;
   /** The target's services and their output (process targets). */
   readonly services?: readonly ScenarioServiceReport[] | undefined;
-  /** Exchanges no tap could watch (their events are missing from the timeline). */
-  readonly unwatched?: readonly string[] | undefined;
   /** Set when the run itself broke (target could not start, a command failed): not a failed expectation. */
   readonly error?: { readonly code: string; readonly message: string } | undefined;
 }
@@ -106,9 +104,6 @@ export function renderScenarioReport(report: ScenarioReport, options: { timeline
     for (const fault of report.faults) {
       lines.push(`    +${Math.round(fault.at - start)}ms ${fault.kind}: ${fault.detail}`);
     }
-  }
-  for (const exchange of report.unwatched ?? []) {
-    lines.push(`  note: no tap on exchange ${exchange}: its messages are not in the timeline`);
   }
   if (options.timeline ?? !report.ok) {
     for (const flow of report.flows) {

@@ -1,27 +1,24 @@
+import { isInjectedCopy } from '../../observe/injected-message';
 import type { IdentifiedEvent, ObservedEvent } from '../../observe/observed-event';
-import { INJECTED_HEADER } from '../../target/target';
+import { countPublications } from '../../observe/publications';
 
 /**
- * What the system published, from what the taps recorded: deliveries to the tap queues only (a redelivery to a
- * service is not a publication), minus the copies chaos injected (`x-troupe-injected: chaos`), one per event id —
- * unless the format has no ids (`syntheticId`): then two identical publications are two.
+ * What was published, from what the taps recorded (`countPublications`): tap records only (a redelivery to a
+ * service is not a publication), chaos copies left out, one per real event id — or one per record for formats
+ * without ids, so two identical publications are two. Messages a step published count: the story sent them.
  */
 export function publications(
   events: readonly ObservedEvent[],
-  tapQueues: ReadonlySet<string>,
+  isTapRecord: (source: string) => boolean,
   type?: string,
 ): IdentifiedEvent[] {
-  const seen = new Set<string>();
-  const result: IdentifiedEvent[] = [];
-  for (const event of events) {
-    const identity = event.identity;
-    if (!identity || (type !== undefined && identity.eventType !== type)) continue;
-    if (!tapQueues.has(event.source) || event.headers[INJECTED_HEADER] === 'chaos') continue;
-    if (!identity.syntheticId) {
-      if (seen.has(identity.eventId)) continue;
-      seen.add(identity.eventId);
-    }
-    result.push(event as IdentifiedEvent);
-  }
-  return result;
+  const counted = countPublications(
+    events.filter((event) => isTapRecord(event.source)),
+    { isInjected: (event) => isInjectedCopy(event.headers) },
+  );
+  return counted.publications.flatMap((publication) =>
+    publication.identity && (type === undefined || publication.identity.eventType === type)
+      ? [{ ...publication.first, identity: publication.identity }]
+      : [],
+  );
 }

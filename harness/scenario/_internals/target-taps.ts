@@ -1,28 +1,26 @@
 import type { EventLog } from '../../observe/event-log';
 import { startSystemTap } from '../../observe/system-tap';
 import type { StartedTarget } from '../../target/target';
-import type { Transport } from '../../transport/transport';
 
-/** The taps of a run: one per exchange of the target, armed before the first step. */
+/** The taps of a run: every exchange of the target (and its direct queues), armed before the first step. */
 export interface TargetTaps {
-  /** Sources of tap records that are publications (not redeliveries to a service): tap queues, firehose publishes. */
-  readonly queues: ReadonlySet<string>;
-  /** Exchanges no tap could watch, with why (shown in the report). */
-  readonly unwatched: readonly string[];
+  /** Whether a record's source is a tap's (a publication), not a redelivery seen on a service's queue. */
+  readonly isTapRecord: (source: string) => boolean;
   stop(): Promise<void>;
 }
 
 /**
  * Watches every exchange of the target the way its type requires (`startSystemTap`: topic `#`, fanout and headers
  * `''`, direct one binding per known routing key), never redeclaring it; direct exchanges without known keys and
- * the target's `directQueues` (messages sent straight to a queue) through RabbitMQ's firehose.
+ * the target's `directQueues` (messages sent straight to a queue) through RabbitMQ's firehose. On a connection of
+ * its own, which faults never cut.
  */
 export async function startTargetTaps(
   started: StartedTarget,
   log: EventLog,
   namespace: string,
 ): Promise<TargetTaps> {
-  const transport: Transport = started.openTransport('scenario-tap');
+  const transport = started.openTransport('scenario-tap');
   try {
     const tap = await startSystemTap({
       transport,
@@ -34,11 +32,13 @@ export async function startTargetTaps(
     });
     // Firehose records of publications have the source `publish:<exchange>` (`publish:` for the default one).
     const sources = new Set([...tap.queues, ...tap.viaFirehose.map((exchange) => `publish:${exchange}`)]);
-    const stop = async (): Promise<void> => {
-      await tap.stop();
-      await transport.close();
+    return {
+      isTapRecord: (source) => sources.has(source),
+      async stop() {
+        await tap.stop();
+        await transport.close();
+      },
     };
-    return { queues: sources, unwatched: [], stop };
   } catch (error) {
     await transport.close();
     throw error;
