@@ -10,6 +10,7 @@ import { PgEventStore } from './pg-event-store';
 import { renderHtmlReport } from './render-html';
 import { renderMermaid } from './render-mermaid';
 import { renderTimeline } from './render-timeline';
+import { startSystemTap, type ObservedExchange } from './system-tap';
 import { startTap } from './tap';
 
 /** Where `trace` reads a flow from. */
@@ -24,12 +25,24 @@ export type TraceSource =
       /** A live tap on `exchange` for up to `seconds`, stopping early once the flow is quiet for `idleMs`. */
       readonly kind: 'live';
       readonly transport: Transport;
+      /** The exchange to tap (a topic exchange, bound with `#`). Ignored when `exchanges` is given. */
       readonly exchange: string;
+      /**
+       * Every exchange of the system with its type (a target's `exchanges`), plus queues it sends to directly:
+       * tapped the way each type requires (`startSystemTap`).
+       */
+      readonly exchanges?: readonly ObservedExchange[];
+      readonly directQueues?: readonly string[];
       readonly seconds: number;
       readonly idleMs?: number;
       readonly adapter?: EnvelopeAdapter;
       /** Called once the tap is bound: trigger the flow after this, or its first events are missed. */
       readonly onListening?: () => void;
+      /**
+       * Starts the flow to trace once the tap is bound and resolves with its correlation id, which is traced
+       * instead of `TraceOptions.correlationId` (`troupe trace --start`).
+       */
+      readonly startFlow?: () => Promise<string>;
       /** Also persist what the tap saw into this store namespace. */
       readonly persistNamespace?: string;
       readonly connectionString?: string;
@@ -57,19 +70,26 @@ export interface TraceResult {
   readonly account: FlowAccount | undefined;
   /** One line: terminal events, duplicates, redeliveries — for the CLI. */
   readonly summary: string;
+  /** The flow traced (the one `startFlow` started, when given). */
+  readonly correlationId: string;
 }
 
 /**
  * Reads one flow (from the PostgreSQL event store, or a live tap), renders its timeline, Mermaid diagram and
  * HTML report, and writes the latter two to `outDir`. Fails with `trace-not-found` when nothing was observed.
  */
-export async function traceFlow(options: TraceOptions): Promise<TraceResult> {
-  const events = await load(options);
+export async function traceFlow(traceOptions: TraceOptions): Promise<TraceResult> {
+  const { events, correlationId } = await load(traceOptions);
+  const options = { ...traceOptions, correlationId };
   if (events.length === 0) {
     const where =
       options.source.kind === 'store'
         ? `event store namespace "${options.source.namespace}"`
-        : `exchange "${options.source.exchange}" during ${options.source.seconds} s`;
+        : `${
+            options.source.exchanges
+              ? `exchanges ${options.source.exchanges.map((e) => `"${e.name}"`).join(', ')}`
+              : `exchange "${options.source.exchange}"`
+          } during ${options.source.seconds} s`;
     throw new ObserveError(
       'trace-not-found',
       `No deliveries for correlation ${options.correlationId} in ${where}`,
@@ -94,10 +114,12 @@ export async function traceFlow(options: TraceOptions): Promise<TraceResult> {
     await writeFile(`${base}.html`, html);
     files.push(`${base}.mmd`, `${base}.html`);
   }
-  return { events, timeline, mermaid, html, files, account, summary };
+  return { events, timeline, mermaid, html, files, account, summary, correlationId };
 }
 
-async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
+async function load(
+  options: TraceOptions,
+): Promise<{ events: readonly ObservedEvent[]; correlationId: string }> {
   const source = options.source;
   if (source.kind === 'store') {
     const store = await PgEventStore.open({
@@ -105,7 +127,7 @@ async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
       ...(source.connectionString ? { connectionString: source.connectionString } : {}),
     });
     try {
-      return await store.flow(options.correlationId);
+      return { events: await store.flow(options.correlationId), correlationId: options.correlationId };
     } finally {
       await store.close();
     }
@@ -116,23 +138,32 @@ async function load(options: TraceOptions): Promise<readonly ObservedEvent[]> {
         ...(source.connectionString ? { connectionString: source.connectionString } : {}),
       })
     : undefined;
-  const tap = await startTap({
-    transport: source.transport,
-    exchange: source.exchange,
-    adapter: source.adapter ?? troupeEnvelopeAdapter(),
-  }).catch(async (error: unknown) => {
+  const adapter = source.adapter ?? troupeEnvelopeAdapter();
+  const tap = await (
+    source.exchanges
+      ? startSystemTap({
+          transport: source.transport,
+          exchanges: source.exchanges,
+          ...(source.directQueues ? { directQueues: source.directQueues } : {}),
+          adapter,
+        })
+      : startTap({ transport: source.transport, exchange: source.exchange, adapter })
+  ).catch(async (error: unknown) => {
     await store?.close();
     throw error;
   });
   const stopPersisting = store?.persist(tap.log);
   source.onListening?.();
   try {
+    // The tap records everything meanwhile: events of the flow that arrive before its id is known are kept.
+    const correlationId = source.startFlow ? await source.startFlow() : options.correlationId;
     await untilQuiet(
-      tap.log.forCorrelation(options.correlationId),
+      tap.log.forCorrelation(correlationId),
       source.seconds * 1000,
       source.idleMs ?? 1000,
+      tap.log.byCorrelation(correlationId).length > 0,
     );
-    return [...tap.log.byCorrelation(options.correlationId)];
+    return { events: [...tap.log.byCorrelation(correlationId)], correlationId };
   } finally {
     stopPersisting?.();
     try {
@@ -166,9 +197,14 @@ function summarize(events: readonly ObservedEvent[], account: FlowAccount | unde
  * Waits until the flow has been quiet for `idleMs` after its first delivery, or `totalMs` passed. Before the
  * first delivery only the total deadline applies (the flow may not have started yet).
  */
-function untilQuiet(source: ChangeSource, totalMs: number, idleMs: number): Promise<void> {
+function untilQuiet(
+  source: ChangeSource,
+  totalMs: number,
+  idleMs: number,
+  alreadyStarted = false,
+): Promise<void> {
   return new Promise((resolve) => {
-    let idle: NodeJS.Timeout | undefined;
+    let idle: NodeJS.Timeout | undefined = alreadyStarted ? setTimeout(() => done(), idleMs) : undefined;
     const done = (): void => {
       clearTimeout(idle);
       clearTimeout(deadline);

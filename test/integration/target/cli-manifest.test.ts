@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { Connection } from 'rabbitmq-client';
 import { CliExit } from '../../../harness/cli/cli-exit';
 import { registerFuzzCommand } from '../../../harness/cli/commands/fuzz';
+import { registerTraceCommand } from '../../../harness/cli/commands/trace';
 import { resolveTarget } from '../../../harness/cli/resolve-target';
 import { liveProcessCount } from '../../../harness/target/process-registry';
 import { DEFAULT_AMQP_URL } from '../../../harness/transport/amqp/amqp-transport';
@@ -16,9 +17,15 @@ const manifest = path.join(__dirname, 'fixtures', 'fanout-saga.config.ts');
 const exchange = `it.cli.${randomBytes(4).toString('hex')}`;
 
 /** Runs `troupe fuzz …` in process; returns the exit code and what went to stdout. */
-async function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
+function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
+  return troupe('fuzz', ...args);
+}
+
+/** Runs `troupe <command> …` in process; returns the exit code and what went to stdout. */
+async function troupe(...args: string[]): Promise<{ code: number; out: string }> {
   const program = new Command('troupe').exitOverride();
   registerFuzzCommand(program);
+  registerTraceCommand(program);
   for (const command of program.commands) command.exitOverride();
   const lines: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
@@ -27,7 +34,7 @@ async function troupeFuzz(...args: string[]): Promise<{ code: number; out: strin
   const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   const previous = process.exitCode;
   try {
-    await program.parseAsync(['fuzz', ...args], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return { code: Number(process.exitCode ?? 0), out: lines.join('\n') };
   } catch (error) {
     if (error instanceof CliExit) return { code: error.exitCode, out: error.message };
@@ -98,6 +105,33 @@ describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the r
       );
     } finally {
       delete process.env['SAGA_BUG'];
+    }
+  });
+
+  it('troupe trace --start: starts the services and one flow, traces it on every exchange with the adapter', async () => {
+    const out = path.join(tmpdir(), `troupe-trace-${exchange}`);
+    try {
+      const { code, out: text } = await troupe(
+        'trace',
+        '--config',
+        manifest,
+        '--start',
+        '--live',
+        '15',
+        '--idle',
+        '400',
+        '--out',
+        out,
+      );
+      expect(code).toBe(0);
+      expect(text.split('\n')[0]).toMatch(/^troupe: target: fanout-saga/);
+      expect(text).toMatch(/OrderPlaced[\s\S]*PaymentProcessed[\s\S]*OrderShipped/);
+      expect(text).toMatch(
+        /3 deliveries of 3 distinct events; 0 redelivered; terminal: OrderShipped; no duplicated effects/,
+      );
+      expect(liveProcessCount()).toBe(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 
