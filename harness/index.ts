@@ -10,7 +10,33 @@ export { CONFIG_FILE_NAMES, findConfigFile, loadConfig } from './config/load-con
 export type { LoadedConfig } from './config/load-config';
 export { ConfigError } from './config/config-error';
 export type { ConfigErrorCode, ConfigIssue } from './config/config-error';
-export type { ResolvedTroupeConfig, TroupeConfig } from './config/config-schema';
+export type {
+  AdapterConfig,
+  ExchangeConfig,
+  FlowConfig,
+  ResolvedTroupeConfig,
+  ServiceConfig,
+  TroupeConfig,
+} from './config/config-schema';
+
+// Target: the port every runner talks to, and its maker from a manifest (services as processes).
+export { targetFromConfig } from './target/config-target';
+export { terminalTypesOf, invariantsOf, INJECTED_HEADER } from './target/target';
+export type {
+  ServiceExit,
+  ServiceOutputLine,
+  ServiceRouter,
+  StartedFlow,
+  StartedTarget,
+  Target,
+  TargetCapability,
+  TargetContext,
+  TargetExchange,
+  TargetFlow,
+  TargetService,
+} from './target/target';
+export { TargetError } from './target/target-error';
+export type { TargetErrorCode } from './target/target-error';
 
 // Events: envelope, definitions, catalog, black-box envelope adapters.
 export { envelopeSchema } from './events/envelope';
@@ -23,6 +49,11 @@ export { EventDecodeError } from './events/decode-error';
 export type { DecodeError, DecodeErrorCode } from './events/decode-error';
 export { newEventId } from './events/event-id';
 export { troupeEnvelopeAdapter } from './events/envelope-adapter';
+export { cloudEventsAdapter } from './events/cloudevents-adapter';
+export { amqpPropertiesAdapter } from './events/amqp-properties-adapter';
+export { jsonPathsAdapter } from './events/json-paths-adapter';
+export type { JsonPathsAdapterOptions } from './events/json-paths-adapter';
+export { syntheticEventId } from './events/synthetic-event-id';
 export type { AdaptedMessage, EnvelopeAdapter, EventIdentity } from './events/envelope-adapter';
 
 // Transport: the port, RabbitMQ, and the deterministic in-memory adapter.
@@ -99,6 +130,9 @@ export {
   startTap,
   recordingHandler,
   startFirehoseTap,
+  startSystemTap,
+  countPublications,
+  isInjectedMessage,
   CorrelationGraph,
   renderTimeline,
   renderMermaid,
@@ -113,6 +147,10 @@ export {
   type ObservedEvent,
   type StartedTap,
   type TapOptions,
+  type StartedSystemTap,
+  type SystemTapOptions,
+  type Publication,
+  type PublicationCount,
 } from './observe/index';
 
 // Assert: push-based eventual / negative assertions and Jest matchers.
@@ -150,6 +188,7 @@ export {
   type SimTarget,
   type BrokerTarget,
   type BrokerFuzzOptions,
+  type BrokerFuzzReport,
 } from './fuzz/index';
 
 // Scenarios: specs, runner, Jest integration, reports.

@@ -23,3 +23,8 @@ export { ObserveError } from './observe-error';
 export type { ObserveErrorCode } from './observe-error';
 export { startFirehoseTap, fromFirehose, FIREHOSE_EXCHANGE } from './firehose-tap';
 export type { FirehoseTapOptions, StartedFirehoseTap } from './firehose-tap';
+export { startSystemTap, tapBindings } from './system-tap';
+export type { ObservedExchange, StartedSystemTap, SystemTapOptions } from './system-tap';
+export { countPublications } from './publications';
+export type { Publication, PublicationCount } from './publications';
+export { INJECTED_HEADER, isInjectedMessage, markInjected } from './injected-message';
