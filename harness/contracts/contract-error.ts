@@ -13,6 +13,7 @@ export type ContractErrorCode =
   | 'record-failed'
   | 'capture-failed'
   | 'delivery-failed'
+  | 'action-failed'
   | 'snapshot-missing'
   | 'incompatible-schema'
   | 'sensitive-field'

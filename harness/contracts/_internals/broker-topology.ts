@@ -124,3 +124,38 @@ function argumentTable(value: unknown): Record<string, unknown> {
   }
   return table;
 }
+
+/**
+ * The queues consumed over connections whose `connection_name` starts with `connectionPrefix` — how to find a
+ * service's server-named queue (`amq.gen-…`), which has no name to configure. Three rabbitmqctl listings, run
+ * together.
+ */
+export async function queuesConsumedBy(
+  connectionPrefix: string,
+  access: RabbitmqctlAccess = {},
+): Promise<string[]> {
+  const [consumers, channels, connections] = await Promise.all([
+    listJson(access, 'list_consumers', ['queue_name', 'channel_pid']),
+    listJson(access, 'list_channels', ['pid', 'connection']),
+    listJson(access, 'list_connections', ['pid', 'client_properties']),
+  ]);
+  const named = new Set(
+    connections
+      .filter((connection) => {
+        const name = argumentTable(connection['client_properties'])['connection_name'];
+        return typeof name === 'string' && name.startsWith(connectionPrefix);
+      })
+      .map((connection) => connection['pid']),
+  );
+  const ownChannels = new Set(
+    channels.filter((channel) => named.has(channel['connection'])).map((channel) => channel['pid']),
+  );
+  return [
+    ...new Set(
+      consumers
+        .filter((consumer) => ownChannels.has(consumer['channel_pid']))
+        .map((consumer) => consumer['queue_name'])
+        .filter((queue): queue is string => typeof queue === 'string'),
+    ),
+  ];
+}
