@@ -18,6 +18,11 @@ import { stock, type StockRecord } from './inventory/state';
 /** Options of `startShop`. */
 export interface StartShopOptions extends ShopConfig {
   readonly transport: Transport;
+  /**
+   * A transport of its own per service and for the outbox relay (default: `transport` for all), e.g. one
+   * connection each through the chaos proxy so faults and cuts hit one service. `transport` still declares.
+   */
+  readonly transportFor?: (role: ServiceName | 'relay') => Transport;
   /** Migrated store for `namespace` (MemoryStore, PostgresStore or PGliteStore). */
   readonly store: Store;
   /** Derives exchange and queue names; use a unique one per test. */
@@ -92,7 +97,7 @@ export async function startShop(options: StartShopOptions): Promise<StartedShop>
     (name) =>
       new ServiceRuntime({
         processor: shop.processors[name],
-        transport,
+        transport: options.transportFor?.(name) ?? transport,
         names,
         ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
         ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
@@ -106,7 +111,7 @@ export async function startShop(options: StartShopOptions): Promise<StartedShop>
     () =>
       new OutboxRelay({
         store,
-        transport,
+        transport: options.transportFor?.('relay') ?? transport,
         exchange: names.exchange,
         ...(options.relayBatchSize !== undefined ? { batchSize: options.relayBatchSize } : {}),
         ...(options.relayBeforeMark ? { beforeMark: options.relayBeforeMark } : {}),

@@ -46,7 +46,7 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
         invariants: [...shopEventInvariants, ...shopStateInvariants],
       },
     ],
-    async start({ brokerUrl, namespace, random, flows }) {
+    async start({ brokerUrl, namespace, random, flows, router }) {
       const url = brokerUrl ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
       const purpose = `fuzz-services-${namespace}`;
       const transport = new AmqpTransport({
@@ -56,6 +56,21 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
         acquireTimeoutMs: 60_000,
       });
       await transport.connected();
+      // Routed (the chaos proxy): each service and the outbox relay on a connection of its own, through its URL.
+      const routed = new Map<string, AmqpTransport>();
+      if (router) {
+        for (const role of [...serviceNames, 'relay'] as const) {
+          routed.set(
+            role,
+            new AmqpTransport({
+              url: await router.urlFor(role, url),
+              connectionName: connectionName(`${purpose}-${role}`),
+              onError: () => undefined,
+              acquireTimeoutMs: 60_000,
+            }),
+          );
+        }
+      }
       // A shop that fails to start (bad config, a failed declare) must not leave its connection or queues behind.
       let shop: StartedShop;
       try {
@@ -66,6 +81,7 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
           store,
           namespace,
           bugs,
+          ...(router ? { transportFor: (role) => routed.get(role) ?? transport } : {}),
           ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
           gatewayRules: {
             declines: [{ customerId: declined, minAmountMinor: 4_000, reason: 'declined' }],
@@ -85,6 +101,7 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
           onError: () => undefined,
         });
       } catch (error) {
+        await Promise.allSettled([...routed.values()].map((t) => t.close()));
         await transport.close().catch(() => undefined);
         await deleteTopology(namespace, serviceNames, url).catch(() => undefined);
         throw error;
@@ -104,6 +121,7 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
       const stop = (): Promise<void> =>
         (stopping ??= (async () => {
           await shop.stop();
+          await Promise.allSettled([...routed.values()].map((t) => t.close()));
           await transport.close();
           await Promise.allSettled(transports.map((t) => t.close()));
           await deleteTopology(namespace, serviceNames, url);
