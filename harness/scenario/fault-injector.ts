@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EnvelopeAdapter } from '../events/envelope-adapter';
 import { INJECTED_HEADER } from '../target/target';
 import type {
@@ -162,7 +163,12 @@ export class FaultInjector {
       // A message the adapter cannot read gets no fault; it must not fail the service's publish or handler.
       identity = undefined;
     }
-    return { ...(identity ? { type: identity.eventType, id: identity.eventId } : {}) };
+    if (!identity) return {};
+    // A synthetic id is new for every delivery: the message's bytes are what stays the same across redeliveries.
+    const id = identity.syntheticId
+      ? createHash('sha1').update(message.body).digest('hex')
+      : identity.eventId;
+    return { type: identity.eventType, id };
   }
 
   private async publish(transport: Transport, exchange: string, message: OutgoingMessage): Promise<void> {

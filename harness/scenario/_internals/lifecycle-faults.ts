@@ -40,9 +40,10 @@ export class LifecycleFaults {
     this.fire((fault) => fault.after === type);
   }
 
-  /** `when` starts: fire the faults without `after`. */
-  begin(): void {
+  /** `when` starts: apply the faults without `after` before its first step runs. */
+  async begin(): Promise<void> {
     this.fire((fault) => fault.after === undefined);
+    await Promise.all(this.firing);
   }
 
   /** Resolves when every fired fault has been applied; rejects with the first failure. */
@@ -71,7 +72,10 @@ export class LifecycleFaults {
     this.firing.push(applying);
     // `settled()` reports a failure later; until then a rejection must not count as unhandled.
     applying.catch(() => undefined);
-    if (now.some((entry) => entry.fault.kind === 'cut')) this.injector.hold(applying);
+    // A cut or a pause must find the triggering message still in flight: consumers wait until it is applied.
+    if (now.some((entry) => entry.fault.kind === 'cut' || entry.fault.kind === 'pause')) {
+      this.injector.hold(applying);
+    }
   }
 
   private async apply(fault: LifecycleFault): Promise<void> {
@@ -94,16 +98,22 @@ export class LifecycleFaults {
             (fault.restartAfter === undefined ? '' : `, restarting in ${fault.restartAfter} ms`),
         );
         if (fault.restartAfter !== undefined) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              this.timers.delete(timer);
-              resolve();
-            }, fault.restartAfter);
-            this.timers.add(timer);
-          });
-          if (this.stopped) return;
-          await service.start();
-          this.injector.note('kill', `${fault.service} started again`);
+          const delay = fault.restartAfter;
+          // In the background: the kill is applied now, the service comes back later.
+          const restarting = (async () => {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(() => {
+                this.timers.delete(timer);
+                resolve();
+              }, delay);
+              this.timers.add(timer);
+            });
+            if (this.stopped) return;
+            await service.start();
+            this.injector.note('kill', `${fault.service} started again`);
+          })();
+          restarting.catch(() => undefined);
+          this.firing.push(restarting);
         }
         return;
       }

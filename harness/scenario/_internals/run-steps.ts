@@ -27,8 +27,8 @@ export async function runSteps(
     try {
       await runStep(state, step, `${section}[${index}]`);
     } catch (caught) {
-      if (caught instanceof ScenarioRunError) throw caught;
-      throw new ScenarioRunError('step-failed', `${where} failed: ${messageOf(caught)}`, { cause: caught });
+      const code = caught instanceof ScenarioRunError ? caught.code : 'step-failed';
+      throw new ScenarioRunError(code, `${where} failed: ${messageOf(caught)}`, { cause: caught });
     }
   }
 }
@@ -173,8 +173,6 @@ async function targetStep(state: RunState, step: TargetStep, flow: RunFlow | und
   // A step whose schema is not an object took its whole value (see createScenarioSchema).
   const whole = !(capability.schema instanceof z.ZodObject);
   await capability.run(state.started, whole ? args['value'] : args, capabilityContext(state, flow));
-  // A target step that starts a flow sends the correlation id it was given: nothing left to discover.
-  if (flow && capability.startsFlow) flow.pinned = true;
 }
 
 async function runWait(state: RunState, step: WaitStep): Promise<void> {

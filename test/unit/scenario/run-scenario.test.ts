@@ -1,115 +1,103 @@
-import { assertScenario, ScenarioFailedError } from '../../../harness/scenario/assert-scenario';
-import { parseScenario, type LoadedScenario } from '../../../harness/scenario/load-scenario';
-import { renderJUnitReport } from '../../../harness/scenario/junit-report';
-import { runScenario } from '../../../harness/scenario/run-scenario';
-import type { ScenarioTargetFactory } from '../../../harness/scenario/scenario-target';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eventually } from '../../../harness/assert/eventually';
-import { toyTarget, toyVocabulary } from './support/toy-target';
+import { assertScenario, ScenarioFailedError } from '../../../harness/scenario/assert-scenario';
+import { renderJUnitReport } from '../../../harness/scenario/junit-report';
+import {
+  parseScenario,
+  scenarioLoadOptions,
+  type LoadedScenario,
+} from '../../../harness/scenario/load-scenario';
+import { runScenario } from '../../../harness/scenario/run-scenario';
+import { renderScenarioReport } from '../../../harness/scenario/scenario-report';
+import type { Target } from '../../../harness/target/target';
+import { toyTarget } from './support/toy-target';
 
-function scenario(text: string): LoadedScenario {
-  const result = parseScenario(text, 'toy.scenario.yaml', { vocabulary: toyVocabulary });
+function scenario(text: string, target: Target = toyTarget()): LoadedScenario {
+  const result = parseScenario(text, 'toy.scenario.yaml', scenarioLoadOptions(target));
   if (!result.ok) throw result.error;
   return result.scenario;
 }
 
-const base = `name: toy order
-given:
-  customers:
-    ada: { tier: standard }
-    bob: { tier: standard }
-  gateway:
-    declines: [{ customer: bob }]
+const base = `name: toy invoice
 when:
-  - placeOrder: { as: order, customer: ada, items: [{ sku: BOOK-001, quantity: 1 }] }
+  - invoice: { as: inv, amount: 40 }
 then:
-  orders:
-    order: { chain: [OrderPlaced, PaymentCompleted], terminal: PaymentCompleted, status: paid, never: [PaymentFailed] }
-  counts: { PaymentCompleted: 1 }
+  flows:
+    inv: { chain: [InvoiceRequested, InvoicePaid, ReceiptMailed], terminal: ReceiptMailed, never: [InvoiceRejected] }
+  counts: { InvoicePaid: 1 }
+  probes:
+    - charges: { flow: inv, times: 1 }
   settle: 50ms
 within: 5s
 `;
 
-describe('runScenario on a toy choreography (in-memory transport)', () => {
-  it('a target that finishes starting after the hard limit is still stopped', async () => {
-    let release: (() => void) | undefined;
-    const late = new Promise<void>((resolve) => (release = resolve));
-    let stopped = false;
-    const slowTarget: ScenarioTargetFactory = async (context) => {
-      await late;
-      const target = await toyTarget()(context);
-      return {
-        ...target,
-        stop: async () => {
-          stopped = true;
-          await target.stop();
-        },
-      };
-    };
-    const quick = scenario(base.replace('within: 5s', 'within: 10ms'));
-    const report = await runScenario(quick, { target: slowTarget, mode: 'sim', startupBudgetMs: 10 });
-    expect(report.error?.code).toBe('scenario-timeout');
-    release?.();
-    await eventually(() => stopped, { within: 2_000, description: 'the late target to be stopped' });
-  });
-
-  it('passes when every expectation holds, with one terminal flow in the report', async () => {
+describe('runScenario on a toy choreography (a Target object, in-memory transport)', () => {
+  it('passes when every expectation holds; the flow is pinned to the key its id-less events carry', async () => {
     const report = await runScenario(scenario(base), { target: toyTarget(), mode: 'sim' });
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.flows).toEqual([
-      expect.objectContaining({ name: 'order', terminals: ['PaymentCompleted'], status: 'paid' }),
-    ]);
+    expect(report.flows).toEqual([expect.objectContaining({ name: 'inv', terminals: ['ReceiptMailed'] })]);
+    expect(report.flows[0]?.correlationId).toBe(report.flows[0]?.key);
+    expect(report.checks.map((check) => check.name)).toEqual(
+      expect.arrayContaining([
+        'inv charged 1 time(s)',
+        'invariant: at most one InvoicePaid per data.invoiceId',
+      ]),
+    );
     expect(report.accounting?.valid).toBe(true);
   });
 
-  it('fails with the timeline when the flow takes another path; assertScenario throws with the report as cause', async () => {
-    const declined = scenario(base.replace('customer: ada', 'customer: bob'));
-    const error = await assertScenario(declined, { target: toyTarget(), mode: 'sim' }).catch(
+  it('fails with the timeline and the services’ output; assertScenario throws with the report as cause', async () => {
+    const rejected = scenario(base.replace('amount: 40', 'amount: 400'));
+    const error = await assertScenario(rejected, { target: toyTarget(), mode: 'sim' }).catch(
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(ScenarioFailedError);
     const failed = error as ScenarioFailedError;
     expect(failed.code).toBe('scenario-failed');
     expect(failed.cause).toBe(failed.report);
-    expect(failed.report.ok).toBe(false);
-    expect(failed.message).toContain('✗ order: reaches PaymentCompleted');
-    expect(failed.message).toContain('reached PaymentFailed instead');
-    expect(failed.message).toContain('✗ order: status is paid');
-    expect(failed.message).toMatch(/Timeline of order \(correlation [0-9a-f-]+, 2 deliveries\)/);
-    expect(failed.message).toMatch(/OrderPlaced[\s\S]*PaymentFailed/);
-    expect(renderJUnitReport([failed.report])).toContain('<failure message="order: reaches PaymentCompleted');
+    expect(failed.message).toContain('✗ inv: reaches ReceiptMailed');
+    expect(failed.message).toContain('reached InvoiceRejected instead');
+    expect(failed.message).toContain('✗ inv charged 1 time(s)');
+    expect(failed.message).toMatch(/Timeline of inv \(correlation [0-9a-f-]+, 2 deliveries\)/);
+    expect(failed.message).toMatch(/InvoiceRequested[\s\S]*InvoiceRejected/);
+    expect(failed.message).toContain('Output of billing (last 1 of 1 lines):');
+    expect(renderJUnitReport([failed.report])).toContain('<failure message="inv: reaches ReceiptMailed');
   });
 
-  it('duplicate fault: a non-idempotent consumer is caught double charging; an idempotent one passes', async () => {
+  it('duplicate to one consumer: a non-idempotent consumer is caught charging twice (id-less publications count twice)', async () => {
     const duplicated = scenario(
-      base.replace('then:', 'faults:\n  - duplicate: { event: OrderPlaced, copies: 1 }\nthen:'),
+      base.replace('then:', 'faults:\n  - duplicate: { event: InvoiceRequested, service: billing }\nthen:'),
     );
     const broken = await runScenario(duplicated, { target: toyTarget({ notIdempotent: true }), mode: 'sim' });
     expect(broken.ok).toBe(false);
     expect(broken.checks).toContainEqual(
-      expect.objectContaining({
-        name: 'count of PaymentCompleted is exactly 1',
-        ok: false,
-        detail: '2 observed',
-      }),
+      expect.objectContaining({ name: 'count of InvoicePaid is exactly 1', ok: false, detail: '2 observed' }),
+    );
+    expect(broken.checks).toContainEqual(
+      expect.objectContaining({ name: 'inv charged 1 time(s)', ok: false }),
     );
     expect(broken.faults[0]).toMatchObject({ kind: 'duplicate' });
     const fine = await runScenario(duplicated, { target: toyTarget(), mode: 'sim' });
-    expect(fine.ok).toBe(true);
-    // The tap saw OrderPlaced twice (same eventId): the observer never deduplicates.
-    expect(fine.events.filter((event) => event.identity?.eventType === 'OrderPlaced')).toHaveLength(2);
+    expect(fine.checks.filter((check) => !check.ok)).toEqual([]);
   });
 
-  it('redeliver fault: the consumer handles the event, loses its ack, and gets it again redelivered', async () => {
+  it('redeliver: the consumer handles the event, loses its ack, gets it again redelivered', async () => {
     const redelivered = scenario(
-      base.replace('then:', 'faults:\n  - redeliver: { event: OrderPlaced, service: payments }\nthen:'),
+      base
+        .replace('then:', 'faults:\n  - redeliver: { event: InvoiceRequested, service: billing }\nthen:')
+        .replace(
+          'never: [InvoiceRejected]',
+          'never: [InvoiceRejected], redelivered: { InvoiceRequested: 1 }',
+        ),
     );
     const report = await runScenario(redelivered, { target: toyTarget(), mode: 'sim' });
-    expect(report.ok).toBe(true);
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(report.faults).toEqual([
       expect.objectContaining({
         kind: 'redeliver',
-        detail: 'payments crashed after handling OrderPlaced, before its ack',
+        detail: 'billing crashed after handling InvoiceRequested, before its ack',
       }),
     ]);
     const broken = await runScenario(redelivered, {
@@ -119,35 +107,156 @@ describe('runScenario on a toy choreography (in-memory transport)', () => {
     expect(broken.ok).toBe(false);
   });
 
-  it('abandons a run that hangs (a deadlocked target) with code scenario-timeout, and still stops the target', async () => {
+  it('kill with restartAfter and pause: the service is down (or held) for a while and the flow still ends', async () => {
+    const lifecycle = scenario(
+      base.replace(
+        'then:',
+        'faults:\n  - kill: { service: billing, restartAfter: 300ms }\n  - pause: { service: mailer, after: InvoicePaid, for: 400ms }\nthen:',
+      ),
+    );
+    const report = await runScenario(lifecycle, { target: toyTarget(), mode: 'sim' });
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(report.faults.map((fault) => `${fault.kind}: ${fault.detail}`)).toEqual([
+      expect.stringMatching(/^kill: as when started: billing killed .*restarting in 300 ms$/),
+      'kill: billing started again',
+      "pause: after InvoicePaid: mailer's consumers paused for 400 ms",
+    ]);
+    const reached = report.flows[0]?.terminalAfterMs ?? 0;
+    expect(reached).toBeGreaterThanOrEqual(600);
+  });
+
+  it('a fault whose trigger never comes fails the scenario: it proved nothing', async () => {
+    const never = scenario(
+      base.replace('then:', 'faults:\n  - restart: { service: billing, after: InvoiceRejected }\nthen:'),
+    );
+    const report = await runScenario(never, { target: toyTarget(), mode: 'sim' });
+    expect(report.checks).toContainEqual({
+      name: 'fault restart billing after InvoiceRejected was applied',
+      ok: false,
+      detail: 'InvoiceRejected was never observed',
+    });
+  });
+
+  describe('generic steps and probes', () => {
+    let server: Server;
+    let url: string;
+    const requests: { method: string; url: string; body: string }[] = [];
+    beforeAll(async () => {
+      server = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          requests.push({ method: request.method ?? '', url: request.url ?? '', body });
+          if (request.url?.startsWith('/missing')) {
+            response.writeHead(404).end('nope');
+            return;
+          }
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ status: 'paid', lines: [{ amount: 40 }], extra: true }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('publish (raw body, templates), http, run and wait steps; http and run probes with JSON subsets', async () => {
+      const spec = `name: generic
+when:
+  - publish:
+      as: raw
+      exchange: toy.events
+      routingKey: InvoiceRequested
+      body: { event: InvoiceRequested, data: { invoiceId: '{{flow.key}}', amount: 7 } }
+  - wait: { for: ReceiptMailed, flow: raw }
+  - http:
+      url: '${url}/notify/{{flows.raw.key}}'
+      body: { invoice: '{{flows.raw.key}}', run: '{{run.namespace}}' }
+  - run: { command: node, args: ['-e', 'process.exit(0)'] }
+then:
+  flows:
+    raw: { chain: [InvoiceRequested, InvoicePaid, ReceiptMailed] }
+  probes:
+    - http: { url: '${url}/invoices/{{flows.raw.key}}', json: { status: paid, lines: [{ amount: 40 }] } }
+    - run: { command: node, args: ['-e', 'console.log(JSON.stringify({ ok: true, n: 2 }))'], stdout: { n: 2 } }
+  settle: 50ms
+within: 5s
+`;
+      const report = await runScenario(scenario(spec), { target: toyTarget(), mode: 'sim' });
+      expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+      const key = report.flows[0]?.key ?? '';
+      expect(requests).toContainEqual({
+        method: 'POST',
+        url: `/notify/${key}`,
+        body: JSON.stringify({ invoice: key, run: report.namespace }),
+      });
+      expect(requests.some((request) => request.url === `/invoices/${key}`)).toBe(true);
+    });
+
+    it('a failing probe says what it read; a failing step stops the run with code step-failed', async () => {
+      const probes = `name: probes fail
+when:
+  - invoice: { as: inv, amount: 5 }
+then:
+  probes:
+    - http: { url: '${url}/invoices/x', json: { status: refunded } }
+    - run: { command: node, args: ['-e', 'process.exit(4)'] }
+  settle: 50ms
+within: 5s
+`;
+      const report = await runScenario(scenario(probes), { target: toyTarget(), mode: 'sim' });
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ ok: false, detail: 'status: expected "refunded", got "paid"' }),
+      );
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ ok: false, detail: expect.stringMatching(/^exited 4/) }),
+      );
+      const step = `name: step fails
+when:
+  - http: { url: '${url}/missing', method: GET }
+then: {}
+within: 5s
+`;
+      const failed = await runScenario(scenario(step), { target: toyTarget(), mode: 'sim' });
+      expect(failed.error).toEqual({
+        code: 'step-failed',
+        message: `when[0] http failed: GET ${url}/missing answered 404: nope`,
+      });
+    });
+  });
+
+  it('a service that exits by itself fails the run at once, naming it, with its last lines', async () => {
+    const report = await runScenario(scenario(base.replace('amount: 40', 'amount: 13')), {
+      target: toyTarget({ crashOnAmount: 13 }),
+      mode: 'sim',
+    });
+    expect(report.error?.code).toBe('service-exited');
+    expect(report.error?.message).toContain('service billing exited by itself (code 3, signal none)');
+    expect(report.error?.message).toContain('billing: cannot charge this amount, exiting');
+    expect(report.durationMs).toBeLessThan(4_000);
+    expect(renderScenarioReport(report)).toContain('Output of billing — exited by itself (3)');
+  });
+
+  it('a target that finishes starting after the hard limit is still stopped', async () => {
+    let release: (() => void) | undefined;
     let stopped = false;
-    const hanging = scenario(base.replace('within: 5s', 'within: 100ms'));
-    const report = await runScenario(hanging, {
-      startupBudgetMs: 100,
-      target: async (context) => {
-        const target = await toyTarget()(context);
-        return {
-          ...target,
-          placeOrder: () => new Promise<void>(() => undefined),
-          stop: async () => {
-            stopped = true;
-            await target.stop();
-          },
-        };
-      },
+    const target = toyTarget({
+      startGate: new Promise<void>((resolve) => (release = resolve)),
+      onStop: () => (stopped = true),
     });
-    expect(report.error).toEqual({
-      code: 'scenario-timeout',
-      message: 'scenario did not finish within 250 ms (start-up, within, settle)',
-    });
-    expect(stopped).toBe(true);
+    const quick = scenario(base.replace('within: 5s', 'within: 10ms'), target);
+    const report = await runScenario(quick, { target, mode: 'sim', startupBudgetMs: 10 });
+    expect(report.error?.code).toBe('scenario-timeout');
+    release?.();
+    await eventually(() => stopped, { within: 2_000, description: 'the late target to be stopped' });
   });
 
   it('reports a target that cannot start as an error, not a crash', async () => {
-    const report = await runScenario(scenario(base), {
-      target: () =>
-        Promise.reject(Object.assign(new Error('broker unreachable'), { code: 'connect-failed' })),
-    });
+    const target: Target = {
+      ...toyTarget(),
+      start: () => Promise.reject(Object.assign(new Error('broker unreachable'), { code: 'connect-failed' })),
+    };
+    const report = await runScenario(scenario(base, target), { target });
     expect(report).toMatchObject({
       ok: false,
       error: { code: 'connect-failed', message: 'broker unreachable' },
