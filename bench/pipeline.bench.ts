@@ -1,26 +1,45 @@
 /**
- * `npm run bench:pipeline`: N orders through all five reference services on RabbitMQ + PostgreSQL, and in the same
- * run the two baselines that bound it:
+ * `npm run bench:pipeline`: N orders through all five reference services on RabbitMQ + PostgreSQL, for two
+ * workloads — many SKUs (flows rarely share a row) and two hot SKUs (every order locks the same stock rows) — and
+ * in the same run the two baselines that bound it:
  *   (a) raw publish→consume msgs/s with the same client (AmqpTransport, publisher confirms, same prefetch);
- *   (b) PostgreSQL commits/s of the inbox + state + outbox transaction at the same concurrency.
- * Prints pipeline events/s and its ratio to min(a, b) (target ≥ 0.5).
+ *   (b) PostgreSQL commits/s of the inbox + state + outbox transaction at the same concurrency (pool size).
+ * The orders are placed before the services start (their OrderPlaced rows wait in the outbox); the clock runs
+ * from the services' start to the last CustomerNotified. Prints pipeline events/s, its ratio to min(a, b)
+ * (target ≥ 1.0: consumer batching must beat the per-commit limit), what limits each workload (the queue that
+ * backs up: sampled depths of every service queue), and the live heap held per 1,000 in-flight orders (placed,
+ * not yet notified; full GC before each sample).
  *
- * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 32), BENCH_POOL (default 16),
- * BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that stalls fails instead of hanging),
- * AMQP_URL, DATABASE_URL.
+ * Services run as the kit builds them (ServiceRuntime per service with consumer batching; services whose rows are
+ * per order get several batch lanes, inventory gets one lane when its stock rows are hot), 2 outbox relays.
+ *
+ * Also printed per service: deliveries per batch transaction and milliseconds per batch.
+ *
+ * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 64), BENCH_POOL (default 16),
+ * BENCH_BATCH (default 32), BENCH_LANES (lanes of the per-order services, default 6), BENCH_WORKLOADS
+ * (default "many,hot"), BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that
+ * stalls fails instead of hanging), AMQP_URL, DATABASE_URL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AmqpTransport, DEFAULT_AMQP_URL } from '../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../harness/transport/amqp/connection-name';
 import { collection } from '../reference-services/kit/collection';
 import { deleteTopology } from '../reference-services/kit/delete-topology';
+import { OutboxRelay } from '../reference-services/kit/outbox-relay';
 import { PostgresStore } from '../reference-services/kit/postgres-store';
-import { serviceNames } from '../reference-services/services';
-import { startShop } from '../reference-services/shop';
+import { ServiceRuntime } from '../reference-services/kit/service-runtime';
+import { topology, topologyNames } from '../reference-services/kit/topology';
+import { routingKeysOf, serviceNames, type ServiceName } from '../reference-services/services';
+import { createShopProcessors } from '../reference-services/shop-processors';
 
 const orders = Number(process.env['BENCH_ORDERS'] ?? 1000);
-const prefetch = Number(process.env['BENCH_PREFETCH'] ?? 32);
+const prefetch = Number(process.env['BENCH_PREFETCH'] ?? 64);
 const pool = Number(process.env['BENCH_POOL'] ?? 16);
+const batchSize = Number(process.env['BENCH_BATCH'] ?? 32);
+const lanes = Number(process.env['BENCH_LANES'] ?? 6);
+const workloads = (process.env['BENCH_WORKLOADS'] ?? 'many,hot').split(',').map((w) => w.trim());
 const baselineN = Number(process.env['BENCH_BASELINE_N'] ?? 10_000);
 const timeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 300_000);
 const suffix = randomBytes(4).toString('hex');
@@ -125,8 +144,44 @@ async function postgresCommitRate(concurrency: number): Promise<number> {
   return total / seconds;
 }
 
-async function pipelineRate(): Promise<{ eventsPerSecond: number; seconds: number; transactions: number }> {
-  const namespace = `bench_${suffix}`;
+/** A full garbage collection (the bench measures live heap). */
+const gc: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/** A pipeline workload: which SKUs the orders buy. */
+interface Workload {
+  readonly name: string;
+  readonly skus: readonly string[];
+  /** Inventory's batch lanes: several when flows rarely share a stock row, one when they all do. */
+  readonly inventoryLanes: number;
+}
+
+const workloadsByName: Readonly<Record<string, Workload>> = {
+  many: {
+    name: 'many SKUs (500)',
+    skus: Array.from({ length: 500 }, (_, i) => `SKU-${String(i).padStart(4, '0')}`),
+    inventoryLanes: lanes,
+  },
+  hot: { name: 'two hot SKUs', skus: ['BOOK-001', 'PEN-002'], inventoryLanes: 1 },
+};
+
+interface PipelineResult {
+  readonly eventsPerSecond: number;
+  readonly seconds: number;
+  readonly handled: number;
+  /** Highest sampled depth (ready + unacked) per service queue. */
+  readonly backlog: ReadonlyMap<ServiceName, number>;
+  /** Per service: batch transactions, deliveries in them, milliseconds spent in them. */
+  readonly batches: ReadonlyMap<string, { calls: number; inputs: number; ms: number }>;
+  readonly heapPer1000InFlight: number | undefined;
+  readonly peakInFlight: number;
+}
+
+async function pipelineRate(workload: Workload): Promise<PipelineResult> {
+  const namespace = `bench_${suffix}_${workload.skus.length}`;
+  const names = topologyNames(namespace);
   const store = await PostgresStore.open({ namespace, poolSize: pool });
   const transport = new AmqpTransport({
     connectionName: connectionName('bench-pipeline'),
@@ -139,54 +194,123 @@ async function pipelineRate(): Promise<{ eventsPerSecond: number; seconds: numbe
     address: { name: 'A', line1: 'B', line2: null, city: 'C', postalCode: 'D', country: 'GB' },
   }));
   let notified = 0;
-  let transactions = 0;
+  let handled = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const shop = await startShop({
-    transport,
-    store,
-    namespace,
-    prefetch,
-    relays: 2,
-    ...(process.env['BENCH_BATCH'] ? { batchSize: Number(process.env['BENCH_BATCH']) } : {}),
-    ...(process.env['BENCH_LANES'] ? { lanes: Number(process.env['BENCH_LANES']) } : {}),
-    seed: { customers, stock: { 'BOOK-001': orders * 10, 'PEN-002': orders * 10 } },
-    onRecord: (record) => {
-      if (record.outcome.kind !== 'ack' || record.outcome.status !== 'handled') return;
-      transactions++;
-      // Handled, not merely acked: a redelivered duplicate must not end the measurement early.
-      if (record.service === 'notifications' && ++notified === orders) done();
-    },
+  const shop = createShopProcessors({ store });
+  await transport.declare(
+    topology(
+      namespace,
+      serviceNames.map((name) => ({ name, bindings: routingKeysOf(name) })),
+    ),
+  );
+  await shop.seed({
+    customers,
+    stock: Object.fromEntries(workload.skus.map((sku) => [sku, orders * 10])),
   });
-  const started = performance.now();
-  let next = 0;
-  try {
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < orders) {
-          const i = next++;
-          await shop.placeOrder({
-            customerId: customers[i % customers.length]?.customerId ?? '',
-            items: [
-              {
-                sku: i % 2 ? 'BOOK-001' : 'PEN-002',
-                quantity: 1,
-                unitPrice: { amountMinor: 1000, currency: 'EUR' },
-              },
-            ],
-          });
-        }
+  const batches = new Map<string, { calls: number; inputs: number; ms: number }>();
+  {
+    // Batch statistics per service (size, time): what each service's transactions cost in this run.
+    for (const name of serviceNames) {
+      const processor = shop.processors[name];
+      const original = processor.processBatch.bind(processor);
+      processor.processBatch = async (inputs) => {
+        const t = performance.now();
+        const out = await original(inputs);
+        const b = batches.get(name) ?? { calls: 0, inputs: 0, ms: 0 };
+        b.calls++;
+        b.inputs += inputs.length;
+        b.ms += performance.now() - t;
+        batches.set(name, b);
+        return out;
+      };
+    }
+  }
+  const runtimes = serviceNames.map(
+    (name) =>
+      new ServiceRuntime({
+        processor: shop.processors[name],
+        transport,
+        names,
+        prefetch,
+        batchSize,
+        lanes: name === 'inventory' ? workload.inventoryLanes : lanes,
+        onError: () => undefined,
+        onRecord: (record) => {
+          if (record.outcome.kind !== 'ack' || record.outcome.status !== 'handled') return;
+          handled++;
+          // Handled, not merely acked: a redelivered duplicate must not end the measurement early.
+          if (record.service === 'notifications' && ++notified === orders) done();
+        },
       }),
-    );
+  );
+  const relays = [1, 2].map(
+    () => new OutboxRelay({ store, transport, exchange: names.exchange, onError: () => undefined }),
+  );
+  // The orders are placed first (16 at a time, their OrderPlaced waiting in the outbox), so the measurement is the
+  // pipeline's own capacity, not the rate of the command that feeds it.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < orders) {
+        const i = next++;
+        await shop.placeOrder({
+          customerId: customers[i % customers.length]?.customerId ?? '',
+          items: [
+            {
+              sku: workload.skus[i % workload.skus.length] ?? 'BOOK-001',
+              quantity: 1,
+              unitPrice: { amountMinor: 1000, currency: 'EUR' },
+            },
+          ],
+        });
+      }
+    }),
+  );
+  const placed = orders;
+  const backlog = new Map<ServiceName, number>();
+  const sampler = sampleQueues(names, backlog);
+  // Heap per in-flight order: live heap (after a full GC) while orders are in flight, against the live heap after
+  // the run (nothing in flight). A GC runs only when the number in flight fell by a tenth.
+  let peakInFlight = 0;
+  let heapAtPeak = 0;
+  let lastSampled = Number.POSITIVE_INFINITY;
+  const memory = setInterval(() => {
+    const inFlight = placed - notified;
+    if (inFlight < lastSampled * 0.9 && inFlight > 0) {
+      lastSampled = inFlight;
+      gc();
+      const heap = process.memoryUsage().heapUsed;
+      if (inFlight >= peakInFlight * 0.5 && heap > heapAtPeak) {
+        peakInFlight = inFlight;
+        heapAtPeak = heap;
+      }
+    }
+  }, 200);
+  const started = performance.now();
+  for (const runtime of runtimes) await runtime.start();
+  for (const relay of relays) relay.start();
+  try {
     await withDeadline(finished, timeoutMs, () => `${notified} of ${orders} orders notified`);
     const seconds = (performance.now() - started) / 1000;
+    clearInterval(memory);
+    gc();
+    const heapAfter = process.memoryUsage().heapUsed;
     return {
       eventsPerSecond: (orders * EVENTS_PER_ORDER) / seconds,
       seconds,
-      transactions: transactions + orders,
+      handled,
+      backlog,
+      batches,
+      peakInFlight,
+      heapPer1000InFlight:
+        peakInFlight >= 50 ? (Math.max(0, heapAtPeak - heapAfter) / peakInFlight) * 1000 : undefined,
     };
   } finally {
-    await shop.stop();
+    clearInterval(memory);
+    await sampler.stop();
+    await Promise.all(runtimes.map((runtime) => runtime.stop()));
+    await Promise.all(relays.map((relay) => relay.stop()));
     await transport.close();
     await deleteTopology(namespace, serviceNames);
     await store.dropSchema();
@@ -194,25 +318,99 @@ async function pipelineRate(): Promise<{ eventsPerSecond: number; seconds: numbe
   }
 }
 
+/** Samples the depth (ready + unacked) of every service queue every 500 ms through a passive queue check. */
+function sampleQueues(
+  names: ReturnType<typeof topologyNames>,
+  backlog: Map<ServiceName, number>,
+): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    const { Connection } = await import('rabbitmq-client');
+    const connection = new Connection({
+      url: process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
+      connectionName: connectionName('bench-sampler'),
+    });
+    try {
+      while (!stopped) {
+        for (const name of serviceNames) {
+          const info = await connection.queueDeclare({ queue: names.queue(name), passive: true });
+          // messageCount counts ready messages; the consumers hold up to prefetch × lanes unacked besides.
+          backlog.set(name, Math.max(backlog.get(name) ?? 0, info.messageCount));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      await connection.close();
+    }
+  })().catch(() => undefined);
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** What limits a run: the queue that backed up most, or the order producer when nothing backed up. */
+function limitOf(result: PipelineResult): string {
+  const sorted = [...result.backlog].sort(([, a], [, b]) => b - a);
+  const [service, depth] = sorted[0] ?? ['orders', 0];
+  if (depth < prefetch) {
+    return `no queue backed up (max ready depth ${depth}): the outbox relays (publishing with confirms) feed the services no faster`;
+  }
+  return (
+    `${service} (ready backlog up to ${depth}; next: ${sorted
+      .slice(1, 3)
+      .map(([s, d]) => `${s} ${d}`)
+      .join(', ')}) — ` +
+    (service === 'inventory'
+      ? 'inventory serialises on the stock rows it locks'
+      : `${service}'s batch transactions (statement round trips per event)`)
+  );
+}
+
 async function main(): Promise<void> {
   console.log(
-    `pipeline bench: ${orders} orders, prefetch ${prefetch}, pool ${pool}, baselines n=${baselineN}`,
+    `pipeline bench: ${orders} orders, prefetch ${prefetch}, batch ${batchSize}, lanes ${lanes}, pool ${pool}, baselines n=${baselineN}`,
   );
-  const pipeline = await pipelineRate();
-  console.log(
-    `pipeline: ${orders * EVENTS_PER_ORDER} events in ${pipeline.seconds.toFixed(2)} s = ${pipeline.eventsPerSecond.toFixed(0)} events/s ` +
-      `(${(pipeline.transactions / pipeline.seconds).toFixed(0)} service transactions/s)`,
-  );
+  const results: [Workload, PipelineResult][] = [];
+  for (const name of workloads) {
+    const workload = workloadsByName[name];
+    if (!workload) throw new Error(`BENCH_WORKLOADS: unknown workload "${name}" (known: many, hot)`);
+    const result = await pipelineRate(workload);
+    results.push([workload, result]);
+    console.log(
+      `pipeline, ${workload.name}: ${orders * EVENTS_PER_ORDER} events in ${result.seconds.toFixed(2)} s = ` +
+        `${result.eventsPerSecond.toFixed(0)} events/s (${(result.handled / result.seconds).toFixed(0)} handled deliveries/s)`,
+    );
+  }
   const raw = await rawBrokerRate();
   console.log(`(a) raw publish→consume with confirms: ${raw.toFixed(0)} msgs/s`);
   const pg = await postgresCommitRate(pool);
   console.log(`(b) PostgreSQL inbox+state+outbox commits at concurrency ${pool}: ${pg.toFixed(0)} commits/s`);
   const bound = Math.min(raw, pg);
-  const ratio = pipeline.eventsPerSecond / bound;
-  console.log(
-    `ratio: pipeline events/s ÷ min(a, b) = ${pipeline.eventsPerSecond.toFixed(0)} / ${bound.toFixed(0)} = ${ratio.toFixed(2)} ` +
-      `(target ≥ 0.5) ${ratio >= 0.5 ? '✓' : '✗'}`,
-  );
+  for (const [workload, result] of results) {
+    const ratio = result.eventsPerSecond / bound;
+    console.log(
+      `${workload.name}: pipeline events/s ÷ min(a, b) = ${result.eventsPerSecond.toFixed(0)} / ${bound.toFixed(0)} = ` +
+        `${ratio.toFixed(2)} (target ≥ 1.0) ${ratio >= 1 ? '✓' : '✗'}`,
+    );
+    console.log(`  limited by: ${limitOf(result)}`);
+    console.log(
+      `  batches: ${[...result.batches]
+        .map(
+          ([name, b]) => `${name} ${(b.inputs / b.calls).toFixed(1)}/batch ${(b.ms / b.calls).toFixed(0)} ms`,
+        )
+        .join(', ')}`,
+    );
+    console.log(
+      `  memory: ${
+        result.heapPer1000InFlight === undefined
+          ? `fewer than 50 orders were ever in flight at once (peak ${result.peakInFlight}): not measured`
+          : `${(result.heapPer1000InFlight / 1024 / 1024).toFixed(1)} MiB of heap per 1,000 in-flight orders (peak ${result.peakInFlight} in flight)`
+      }`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

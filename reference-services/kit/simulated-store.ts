@@ -350,6 +350,13 @@ class SimulatedTx implements StoreTx {
     return this.insertRow(inboxCollection, `${consumer}\u0000${eventId}`, true);
   }
 
+  async markProcessedAll(consumer: string, eventIds: readonly string[]): Promise<boolean[]> {
+    // One statement, but each row is locked in order, as PostgreSQL's insert does.
+    const results: boolean[] = [];
+    for (const eventId of eventIds) results.push(await this.markProcessed(consumer, eventId));
+    return results;
+  }
+
   async hasProcessed(consumer: string, eventId: string): Promise<boolean> {
     await this.store.statement(this.state, undefined, this.lockTimeoutMs);
     return this.current(inboxCollection, `${consumer}\u0000${eventId}`) !== undefined;

@@ -47,6 +47,11 @@ export interface StoreTx {
    * Concurrent duplicates serialize on the row: the second waits for the first to commit, then sees false.
    */
   markProcessed(consumer: string, eventId: string): Promise<boolean>;
+  /**
+   * Inbox, for a batch: `markProcessed` of each id in order, in one statement where the store can (a repeated id
+   * is a duplicate of its first occurrence). Optional: without it, callers mark one by one.
+   */
+  markProcessedAll?(consumer: string, eventIds: readonly string[]): Promise<boolean[]>;
   /** Inbox: whether the row exists (read only; used by the `inventory-dedupe-after-commit` bug). */
   hasProcessed(consumer: string, eventId: string): Promise<boolean>;
   appendOutbox(record: NewOutboxRecord): Promise<void>;

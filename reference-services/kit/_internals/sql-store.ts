@@ -139,6 +139,7 @@ export class SqlStore implements Store {
       }
       const tx = new SqlTx(db, this.schema);
       const result = await this.current.run(db, () => fn(tx));
+      await tx.flush();
       if (tx.appended > 0) await db.query('SELECT pg_notify($1, $2)', [this.channel, '']);
       return result;
     });
@@ -257,10 +258,17 @@ export class SqlStore implements Store {
   }
 }
 
-/** One SQL transaction seen through the `StoreTx` port. */
+/**
+ * One SQL transaction seen through the `StoreTx` port. Writes are buffered and sent at the end in one statement
+ * per table (`flush`, before COMMIT): a batch of events costs one round trip for its state writes and one for its
+ * outbox rows instead of one per write. Reads see the buffered writes; a write takes its row lock at flush, a
+ * `forUpdate` read still takes it at once.
+ */
 class SqlTx implements StoreTx {
   appended = 0;
   private readonly s: string;
+  private readonly puts = new Map<string, { collection: string; key: string; value: unknown }>();
+  private readonly outboxRows: NewOutboxRecord[] = [];
 
   constructor(
     private readonly db: SqlConnection,
@@ -274,22 +282,23 @@ class SqlTx implements StoreTx {
     key: string,
     options?: { forUpdate?: boolean },
   ): Promise<T | undefined> {
+    const buffered = this.puts.get(`${collection.name}\u0000${key}`);
+    if (buffered && !options?.forUpdate) return buffered.value as T;
     const { rows } = await this.db.query<{ value: T }>(
       `SELECT value FROM ${this.s}.state WHERE collection = $1 AND key = $2${options?.forUpdate ? ' FOR UPDATE' : ''}`,
       [collection.name, key],
     );
-    return rows[0]?.value;
+    return buffered ? (buffered.value as T) : rows[0]?.value;
   }
 
-  async put<T>(collection: Collection<T>, key: string, value: T): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.s}.state (collection, key, value) VALUES ($1, $2, $3::jsonb)
-         ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value`,
-      [collection.name, key, JSON.stringify(value)],
-    );
+  put<T>(collection: Collection<T>, key: string, value: T): Promise<void> {
+    // Insertion order is kept (a Map): the flush writes rows in the order they were first put.
+    this.puts.set(`${collection.name}\u0000${key}`, { collection: collection.name, key, value });
+    return Promise.resolve();
   }
 
   async insert<T>(collection: Collection<T>, key: string, value: T): Promise<boolean> {
+    if (this.puts.has(`${collection.name}\u0000${key}`)) return false;
     const { rows } = await this.db.query(
       `INSERT INTO ${this.s}.state (collection, key, value) VALUES ($1, $2, $3::jsonb)
          ON CONFLICT (collection, key) DO NOTHING RETURNING 1`,
@@ -299,6 +308,7 @@ class SqlTx implements StoreTx {
   }
 
   async list<T>(collection: Collection<T>): Promise<Entry<T>[]> {
+    await this.flushPuts();
     const { rows } = await this.db.query<{ key: string; value: T }>(
       `SELECT key, value FROM ${this.s}.state WHERE collection = $1 ORDER BY key COLLATE "C"`,
       [collection.name],
@@ -314,6 +324,17 @@ class SqlTx implements StoreTx {
     return rows.length > 0;
   }
 
+  async markProcessedAll(consumer: string, eventIds: readonly string[]): Promise<boolean[]> {
+    // One statement for the batch; a repeated id inside it conflicts with its own first row, as one by one.
+    const { rows } = await this.db.query<{ event_id: string }>(
+      `INSERT INTO ${this.s}.inbox (consumer, event_id) SELECT $1::text, id FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n)
+         ORDER BY n ON CONFLICT DO NOTHING RETURNING event_id`,
+      [consumer, eventIds],
+    );
+    const fresh = new Set(rows.map((row) => row.event_id));
+    return eventIds.map((id) => fresh.delete(id));
+  }
+
   async hasProcessed(consumer: string, eventId: string): Promise<boolean> {
     const { rows } = await this.db.query(
       `SELECT 1 FROM ${this.s}.inbox WHERE consumer = $1 AND event_id = $2`,
@@ -322,19 +343,41 @@ class SqlTx implements StoreTx {
     return rows.length > 0;
   }
 
-  async appendOutbox(record: NewOutboxRecord): Promise<void> {
+  appendOutbox(record: NewOutboxRecord): Promise<void> {
+    this.outboxRows.push(record);
+    this.appended++;
+    return Promise.resolve();
+  }
+
+  /** Sends the buffered writes: state rows in one upsert, outbox rows in one insert (ids in append order). */
+  async flush(): Promise<void> {
+    await this.flushPuts();
+    if (this.outboxRows.length === 0) return;
+    const rows = this.outboxRows.splice(0);
     await this.db.query(
       `INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
+         SELECT a, e, t, r, c, b FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         WITH ORDINALITY AS u(a, e, t, r, c, b, n) ORDER BY n`,
       [
-        record.aggregateId,
-        record.eventId,
-        record.eventType,
-        record.routingKey,
-        record.correlationId,
-        record.body,
+        rows.map((row) => row.aggregateId),
+        rows.map((row) => row.eventId),
+        rows.map((row) => row.eventType),
+        rows.map((row) => row.routingKey),
+        rows.map((row) => row.correlationId),
+        rows.map((row) => row.body),
       ],
     );
-    this.appended++;
+  }
+
+  private async flushPuts(): Promise<void> {
+    if (this.puts.size === 0) return;
+    const puts = [...this.puts.values()];
+    this.puts.clear();
+    await this.db.query(
+      `INSERT INTO ${this.s}.state (collection, key, value)
+         SELECT c, k, v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(c, k, v, n)
+         ORDER BY n ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value`,
+      [puts.map((p) => p.collection), puts.map((p) => p.key), puts.map((p) => JSON.stringify(p.value))],
+    );
   }
 }
