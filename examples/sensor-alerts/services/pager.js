@@ -3,57 +3,23 @@
 // critical) and announces com.example.page.sent (structured CloudEvent, topic exchange). It keeps one connection
 // for consuming and one for publishing, and reconnects either when it drops.
 //
-// Planted bug (BUGS=drop-while-disconnected, the default): fire and forget. The alert is acked on arrival, the
-// page.sent is published on a plain channel without confirms, and a publish while the publisher connection is
-// down is logged and dropped: whatever was in flight when the connection broke is gone.
+// Planted bug (BUGS=drop-while-disconnected, the default): fire and forget. Alerts are consumed with noAck (the
+// broker forgets them on delivery), page.sent is published on a plain channel without confirms, and a publish
+// while the publisher connection is down is logged and dropped: whatever was in flight when it broke is gone.
 // BUGS=none: page.sent goes into a buffer that is published on a confirm channel and kept until confirmed (so
 // it survives reconnects); the alert is acked only after that, and a redelivered alert is not paged twice.
-const amqp = require('amqplib');
+const { createHash, randomUUID } = require('node:crypto');
 const { CloudEvent } = require('cloudevents');
-const { randomUUID } = require('node:crypto');
 const { toStructured, fromMessage } = require('./cloudevents-amqp');
+const { keepConnected, exitOnSignal } = require('./reconnecting');
 const { settings, log } = require('./settings');
 
 const SERVICE = 'pager';
 const SOURCE = '/sensor-alerts/pager';
 const PAGE_LATENCY_MS = Number(process.env.PAGE_LATENCY_MS || 300); // the paging provider is slow
-const RECONNECT_MS = Number(process.env.RECONNECT_MS || 500);
 
 const config = settings();
 const fireAndForget = config.bugs.includes('drop-while-disconnected');
-let stopping = false;
-
-/** Keeps one named connection up: `onOpen(connection)` runs after every (re)connect. */
-function keepConnected(role, onOpen, onDown) {
-  const state = { connection: undefined };
-  let firstOpen;
-  state.ready = new Promise((resolve) => (firstOpen = resolve));
-  const open = async () => {
-    if (stopping) return;
-    try {
-      const connection = await amqp.connect(config.url, {
-        clientProperties: { connection_name: `${config.ns}.${SERVICE}.${role}.${process.pid}` },
-      });
-      connection.on('error', (error) => log(SERVICE, `${role} connection error: ${error.message}`));
-      connection.on('close', () => {
-        state.connection = undefined;
-        onDown();
-        if (stopping) return;
-        log(SERVICE, `${role} connection lost; reconnecting in ${RECONNECT_MS} ms`);
-        setTimeout(open, RECONNECT_MS);
-      });
-      state.connection = connection;
-      await onOpen(connection);
-      log(SERVICE, `${role} connected`);
-      firstOpen();
-    } catch (error) {
-      log(SERVICE, `${role} connect failed (${error.message}); retrying in ${RECONNECT_MS} ms`);
-      setTimeout(open, RECONNECT_MS);
-    }
-  };
-  void open();
-  return state;
-}
 
 // ── publishing ────────────────────────────────────────────────────────────────────────────────────────────
 let publishChannel; // the current publisher channel, undefined while disconnected
@@ -67,7 +33,11 @@ function flush() {
     const channel = publishChannel;
     channel.publish(config.telemetry, entry.routingKey, entry.body, entry.properties, (error) => {
       entry.inFlight = false;
-      if (error) return; // nacked or channel closed: stays buffered, re-sent on the next flush
+      if (error) {
+        // Nacked, or the channel closed: it stays buffered; a reconnect flushes again, a nack is retried soon.
+        setTimeout(flush, 100).unref();
+        return;
+      }
       unconfirmed.splice(unconfirmed.indexOf(entry), 1);
       entry.confirmed();
     });
@@ -93,9 +63,11 @@ function publishPageSent(routingKey, { body, properties }) {
   });
 }
 
-const publisher = keepConnected(
-  'publisher',
-  async (connection) => {
+const publisher = keepConnected({
+  config,
+  service: SERVICE,
+  role: 'publisher',
+  async onOpen(connection) {
     const channel = fireAndForget
       ? await connection.createChannel()
       : await connection.createConfirmChannel();
@@ -107,10 +79,10 @@ const publisher = keepConnected(
     publishChannel = channel;
     if (!fireAndForget) flush();
   },
-  () => {
+  onDown() {
     publishChannel = undefined;
   },
-);
+});
 
 // ── consuming ─────────────────────────────────────────────────────────────────────────────────────────────
 /** Fixed variant: alert id → promise of its page having been announced (a redelivery waits for it). */
@@ -120,6 +92,10 @@ async function page(alert) {
   const { alertId, readingId, sensorId } = alert.data;
   await new Promise((resolve) => setTimeout(resolve, PAGE_LATENCY_MS)); // the paging provider's round trip
   const pageSent = new CloudEvent({
+    // Fixed variant: the id derives from the alert's, so a page re-sent after a reconnect is the same event.
+    ...(fireAndForget
+      ? {}
+      : { id: `page-${createHash('sha256').update(alert.id).digest('hex').slice(0, 32)}` }),
     source: SOURCE,
     type: 'com.example.page.sent',
     subject: sensorId,
@@ -131,56 +107,55 @@ async function page(alert) {
   await publishPageSent(`page.sent.${sensorId}`, toStructured(pageSent));
 }
 
-const consumer = keepConnected(
-  'consumer',
-  async (connection) => {
+const consumer = keepConnected({
+  config,
+  service: SERVICE,
+  role: 'consumer',
+  async onOpen(connection) {
     const channel = await connection.createChannel();
     channel.on('error', (error) => log(SERVICE, `consumer channel error: ${error.message}`));
     await channel.assertExchange(config.alerts, 'headers', { durable: true });
     await channel.assertQueue(config.pagerQueue, { durable: true });
     await channel.bindQueue(config.pagerQueue, config.alerts, '', { 'x-match': 'all', severity: 'critical' });
     await channel.prefetch(10);
-    await channel.consume(config.pagerQueue, (message) => {
-      if (!message) return;
-      let alert;
-      try {
-        alert = fromMessage(message);
-      } catch (error) {
-        log(SERVICE, `not a CloudEvent (${error.message}); rejecting it`);
-        return channel.nack(message, false, false);
-      }
-      log(SERVICE, `paging for alert ${alert.id} (reading ${alert.data.readingId})`);
-      const ack = () => {
+    // Fire and forget consumes with noAck: the broker forgets an alert the moment it hands it over.
+    const consumeOptions = { noAck: fireAndForget };
+    await channel.consume(
+      config.pagerQueue,
+      (message) => {
+        if (!message) return;
+        let alert;
         try {
-          channel.ack(message);
-        } catch {
-          // The channel went away before the ack: the broker redelivers, and `paged` makes that harmless.
+          alert = fromMessage(message);
+        } catch (error) {
+          log(SERVICE, `not a CloudEvent (${error.message}); ${fireAndForget ? 'ignoring' : 'rejecting'} it`);
+          if (!fireAndForget) channel.nack(message, false, false);
+          return;
         }
-      };
-      if (fireAndForget) {
-        ack();
-        page(alert).catch((error) => log(SERVICE, `page for ${alert.id} failed: ${error.message}`));
-        return;
-      }
-      if (!paged.has(alert.id)) paged.set(alert.id, page(alert));
-      paged.get(alert.id).then(ack, (error) => {
-        paged.delete(alert.id);
-        log(SERVICE, `page for ${alert.id} failed: ${error.message}; requeueing`);
-        channel.nack(message, false, true);
-      });
-    });
+        log(SERVICE, `paging for alert ${alert.id} (reading ${alert.data.readingId})`);
+        const ack = () => {
+          try {
+            channel.ack(message);
+          } catch {
+            // The channel went away before the ack: the broker redelivers, and `paged` makes that harmless.
+          }
+        };
+        if (fireAndForget) {
+          page(alert).catch((error) => log(SERVICE, `page for ${alert.id} failed: ${error.message}`));
+          return;
+        }
+        if (!paged.has(alert.id)) paged.set(alert.id, page(alert));
+        paged.get(alert.id).then(ack, (error) => {
+          paged.delete(alert.id);
+          log(SERVICE, `page for ${alert.id} failed: ${error.message}; requeueing`);
+          channel.nack(message, false, true);
+        });
+      },
+      consumeOptions,
+    );
   },
-  () => {},
-);
-
-for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.once(signal, () => {
-    stopping = true;
-    const close = (state) =>
-      state.connection ? state.connection.close().catch(() => {}) : Promise.resolve();
-    void Promise.all([close(consumer), close(publisher)]).then(() => process.exit(0));
-  });
-}
+});
+exitOnSignal(consumer, publisher);
 
 void Promise.all([consumer.ready, publisher.ready]).then(() =>
   log(

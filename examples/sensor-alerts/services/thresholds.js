@@ -1,93 +1,91 @@
 'use strict';
 // thresholds: reads every sensor reading (structured or binary CloudEvents on the topic exchange) and either
-// raises an alert (binary mode, on the headers exchange, with severity and site headers) or accepts it.
-// Acks a reading once what it published because of it is confirmed.
-const amqp = require('amqplib');
+// raises an alert (binary mode, on the headers exchange, with severity and site headers) or accepts it. Acks a
+// reading once what it published because of it is confirmed, and reconnects when its connection drops. The ids
+// of what it publishes derive from the reading's id, so a redelivered reading republishes the same events.
+const { createHash } = require('node:crypto');
 const { CloudEvent } = require('cloudevents');
-const { randomUUID } = require('node:crypto');
 const { toBinary, fromMessage } = require('./cloudevents-amqp');
+const { keepConnected, exitOnSignal } = require('./reconnecting');
 const { settings, log } = require('./settings');
 
 const SERVICE = 'thresholds';
 const SOURCE = '/sensor-alerts/thresholds';
+const config = settings();
 
-async function main() {
-  const config = settings();
-  const connection = await amqp.connect(config.url, {
-    clientProperties: { connection_name: `${config.ns}.${SERVICE}.${process.pid}` },
-  });
-  let stopping = false;
-  connection.on('error', (error) => log(SERVICE, `connection error: ${error.message}`));
-  connection.on('close', () => {
-    if (stopping) return;
-    log(SERVICE, 'connection lost; exiting for the supervisor to restart me');
-    process.exit(1);
-  });
-  const channel = await connection.createConfirmChannel();
-  await channel.assertExchange(config.telemetry, 'topic', { durable: true });
-  await channel.assertExchange(config.alerts, 'headers', { durable: true });
-  await channel.assertQueue(config.thresholdsQueue, { durable: true });
-  await channel.bindQueue(config.thresholdsQueue, config.telemetry, 'reading.recorded.*');
-  await channel.prefetch(10);
+/** A stable id for the event `kind` caused by the event `causeId`. */
+const derivedId = (kind, causeId) =>
+  `${kind}-${createHash('sha256').update(causeId).digest('hex').slice(0, 32)}`;
 
-  const send = (exchange, routingKey, { body, properties }) =>
-    new Promise((resolve, reject) =>
-      channel.publish(exchange, routingKey, body, properties, (error) => (error ? reject(error) : resolve())),
-    );
-
-  async function handle(reading) {
-    const { readingId, sensorId, site, celsius } = reading.data;
-    const common = { source: SOURCE, subject: sensorId, correlationid: readingId, causationid: reading.id };
-    if (celsius >= config.criticalCelsius) {
-      const alert = new CloudEvent({
-        ...common,
-        type: 'com.example.alert.raised',
-        datacontenttype: 'application/json',
-        data: { alertId: randomUUID(), readingId, sensorId, site, celsius, severity: 'critical' },
-      });
-      await send(config.alerts, '', toBinary(alert, { severity: 'critical', site }));
-    } else {
-      const accepted = new CloudEvent({
-        ...common,
-        type: 'com.example.sensor.reading.accepted',
-        datacontenttype: 'application/json',
-        data: { readingId, sensorId, celsius },
-      });
-      await send(config.telemetry, `reading.accepted.${sensorId}`, toBinary(accepted));
-    }
-  }
-
-  await channel.consume(config.thresholdsQueue, (message) => {
-    if (!message) return;
-    let reading;
-    try {
-      reading = fromMessage(message);
-    } catch (error) {
-      log(SERVICE, `not a CloudEvent (${error.message}); rejecting it`);
-      return channel.nack(message, false, false);
-    }
-    if (reading.type !== 'com.example.sensor.reading.recorded') return channel.ack(message);
-    handle(reading).then(
-      () => channel.ack(message),
-      (error) => {
-        log(SERVICE, `reading ${reading.id} failed: ${error.message}; requeueing`);
-        channel.nack(message, false, true);
-      },
-    );
-  });
-  for (const signal of ['SIGTERM', 'SIGINT']) {
-    process.once(signal, () => {
-      stopping = true;
-      connection.close().then(
-        () => process.exit(0),
-        () => process.exit(0),
-      );
+function outcome(reading) {
+  const { readingId, sensorId, site, celsius } = reading.data;
+  const common = { source: SOURCE, subject: sensorId, correlationid: readingId, causationid: reading.id };
+  if (celsius >= config.criticalCelsius) {
+    const alertId = derivedId('alert', reading.id);
+    const alert = new CloudEvent({
+      ...common,
+      id: alertId,
+      type: 'com.example.alert.raised',
+      datacontenttype: 'application/json',
+      data: { alertId, readingId, sensorId, site, celsius, severity: 'critical' },
     });
+    return {
+      exchange: config.alerts,
+      routingKey: '',
+      message: toBinary(alert, { severity: 'critical', site }),
+    };
   }
-  log(SERVICE, `ready (queue ${config.thresholdsQueue}, critical at ${config.criticalCelsius} °C)`);
+  const accepted = new CloudEvent({
+    ...common,
+    id: derivedId('accepted', reading.id),
+    type: 'com.example.sensor.reading.accepted',
+    datacontenttype: 'application/json',
+    data: { readingId, sensorId, celsius },
+  });
+  return {
+    exchange: config.telemetry,
+    routingKey: `reading.accepted.${sensorId}`,
+    message: toBinary(accepted),
+  };
 }
 
-main().catch((error) => {
-  log(SERVICE, `failed to start: ${error.stack || error.message}`);
-  process.exit(1);
+const connection = keepConnected({
+  config,
+  service: SERVICE,
+  role: 'main',
+  async onOpen(opened) {
+    const channel = await opened.createConfirmChannel();
+    channel.on('error', (error) => log(SERVICE, `channel error: ${error.message}`));
+    await channel.assertExchange(config.telemetry, 'topic', { durable: true });
+    await channel.assertExchange(config.alerts, 'headers', { durable: true });
+    await channel.assertQueue(config.thresholdsQueue, { durable: true });
+    await channel.bindQueue(config.thresholdsQueue, config.telemetry, 'reading.recorded.*');
+    await channel.prefetch(10);
+    await channel.consume(config.thresholdsQueue, (delivery) => {
+      if (!delivery) return;
+      let reading;
+      try {
+        reading = fromMessage(delivery);
+      } catch (error) {
+        log(SERVICE, `not a CloudEvent (${error.message}); rejecting it`);
+        return channel.nack(delivery, false, false);
+      }
+      if (reading.type !== 'com.example.sensor.reading.recorded') return channel.ack(delivery);
+      const { exchange, routingKey, message } = outcome(reading);
+      // Settled once the broker confirmed the outcome; if the channel dies first, the broker redelivers.
+      channel.publish(exchange, routingKey, message.body, message.properties, (error) => {
+        try {
+          if (error) channel.nack(delivery, false, true);
+          else channel.ack(delivery);
+        } catch {
+          // channel gone: the reading comes back redelivered and republishes the same ids
+        }
+      });
+    });
+  },
 });
+exitOnSignal(connection);
+
+void connection.ready.then(() =>
+  log(SERVICE, `ready (queue ${config.thresholdsQueue}, critical at ${config.criticalCelsius} °C)`),
+);

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import amqp from 'amqplib';
 
@@ -11,8 +12,8 @@ export interface ExampleProcess {
   readonly pid: number;
   /** Everything it printed so far (stdout and stderr interleaved). */
   output(): string;
-  /** Resolves with the first output line matching `pattern` (also one printed earlier); bounded. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the `occurrence`th (default first) output line matching `pattern`, printed earlier or later; bounded. */
+  waitForLine(pattern: RegExp, timeoutMs?: number, occurrence?: number): Promise<string>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). Idempotent. */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -44,10 +45,10 @@ export async function startExampleProcess(
     for (const wake of waiters) wake();
   });
 
-  const waitForLine = (pattern: RegExp, timeoutMs = 10_000): Promise<string> =>
+  const waitForLine = (pattern: RegExp, timeoutMs = 10_000, occurrence = 1): Promise<string> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
-        const line = output.split('\n').find((candidate) => pattern.test(candidate));
+        const line = output.split('\n').filter((candidate) => pattern.test(candidate))[occurrence - 1];
         if (line !== undefined) return done(() => resolve(line));
         if (exitCode !== undefined) {
           done(() =>
@@ -194,5 +195,58 @@ export async function observeBroker(
     close: async () => {
       await connection.close();
     },
+  };
+}
+
+/** A plain TCP relay in front of the broker whose connections the test can cut at once (no Troupe involved). */
+export interface TcpRelay {
+  /** `amqpUrl` pointed at the relay. */
+  readonly url: string;
+  /** Destroys every relayed connection now; returns how many. New connections are relayed again. */
+  cutAll(): number;
+  close(): Promise<void>;
+}
+
+/** Starts a relay on a free port of 127.0.0.1, forwarding to the broker of `amqpUrl`. */
+export async function startTcpRelay(): Promise<TcpRelay> {
+  const upstream = new URL(amqpUrl);
+  const pairs = new Set<[Socket, Socket]>();
+  const server = createServer((client) => {
+    const broker = connect({ host: upstream.hostname, port: Number(upstream.port || 5672) });
+    const pair: [Socket, Socket] = [client, broker];
+    pairs.add(pair);
+    const drop = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      broker.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    broker.on('error', drop).on('close', drop);
+    client.pipe(broker);
+    broker.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(amqpUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    cutAll: () => {
+      const cut = pairs.size;
+      for (const [client, broker] of [...pairs]) {
+        client.resetAndDestroy();
+        broker.destroy();
+      }
+      return cut;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const [client, broker] of [...pairs]) {
+          client.destroy();
+          broker.destroy();
+        }
+        server.close(() => resolve());
+      }),
   };
 }
