@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from 'rabbitmq-client';
 import { validateConfig } from '../../../harness/config/load-config';
@@ -39,6 +40,18 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A port nothing listens on right now (the service will take it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<TargetError> {
@@ -203,6 +216,43 @@ describe('manifest target: services as processes (real RabbitMQ)', () => {
     const [leader, child] = [Number(pids?.[1]), Number(pids?.[2])];
     await until(() => !alive(leader) && !alive(child));
   });
+
+  it.each(['queue', 'tcp', 'http'] as const)(
+    'ready: the %s probe waits until the service is up',
+    async (kind) => {
+      const port = await freePort();
+      const queue = `${exchange}.probed`;
+      const ready =
+        kind === 'queue'
+          ? { queue }
+          : kind === 'tcp'
+            ? { tcp: port }
+            : { http: `http://127.0.0.1:${port}/health` };
+      const t = target({
+        broker: { exchanges: [{ name: exchange, type: 'fanout' }] },
+        services: {
+          probed: {
+            command: process.execPath,
+            args: ['probed.js'],
+            env: { QUEUE: queue, PORT: String(port), DELAY_MS: '400' },
+            ready: { ...ready, timeout: '10s' },
+          },
+        },
+      });
+      const started = await t.start(context());
+      try {
+        // Ready means the probe saw it: the line printed as it became ready is there.
+        expect(
+          started
+            .service('probed')
+            .output()
+            .map((line) => line.text),
+        ).toContain('consuming and listening');
+      } finally {
+        await started.stop();
+      }
+    },
+  );
 
   it('stop: signal, grace, SIGKILL; a service exiting mid-run is reported with its code and lines', async () => {
     const exits: ServiceExit[] = [];
