@@ -191,6 +191,39 @@ export {
   type BrokerFuzzReport,
 } from './fuzz/index';
 
+// Chaos: the AMQP 0-9-1 proxy — real faults between any service and RabbitMQ, plans as data, a control API.
+export {
+  startChaosProxy,
+  startControlApi,
+  ChaosError,
+  describeChaosFault,
+  formatChaosPlan,
+  parseChaosFault,
+  parseChaosPlan,
+  planFromSchedule,
+  chaosPlanArbitrary,
+  randomChaosPlan,
+  renderFaultLog,
+  type ChaosErrorCode,
+  type ChaosFault,
+  type ChaosFaultKind,
+  type ChaosListener,
+  type ChaosPlan,
+  type ChaosPlanShape,
+  type ChaosProxyOptions,
+  type ConnectionView,
+  type ConsumerView,
+  type ConvertedPlan,
+  type CutHow,
+  type CutTrigger,
+  type FaultLogEntry,
+  type FaultSelection,
+  type MessageMatch,
+  type ScheduleMapping,
+  type StartedChaosProxy,
+  type StartedControlApi,
+} from './chaos/index';
+
 // Scenarios: specs, runner, Jest integration, reports.
 export { runScenario } from './scenario/run-scenario';
 export type { RunScenarioOptions } from './scenario/run-scenario';

@@ -87,3 +87,12 @@ describe('chaos plans as data', () => {
     expect(skipped).toHaveLength(1);
   });
 });
+
+describe('the public entry point', () => {
+  it('offers the chaos proxy', async () => {
+    const troupe = await import('../../../harness/index');
+    expect(typeof troupe.startChaosProxy).toBe('function');
+    expect(typeof troupe.startControlApi).toBe('function');
+    expect(typeof troupe.parseChaosPlan).toBe('function');
+  });
+});
