@@ -128,6 +128,8 @@ beforeAll(async () => {
   const { config } = await loadConfig(); // troupe.config.ts in the working directory
   const [first] = config.broker.exchanges;
   if (first === undefined) throw new Error('troupe.config.ts names no exchange');
+  // A tap binds "#": enough for a topic or fanout exchange (direct and headers exchanges need their keys).
+  if (first.type !== 'topic' && first.type !== 'fanout') throw new Error('this test taps a topic or fanout exchange');
   exchange = first.name;
   transport = new AmqpTransport(config.broker.url === undefined ? {} : { url: config.broker.url });
   // Armed before the stimulus: a fast answer cannot slip past.
