@@ -64,10 +64,12 @@ export function formatTimeline(
       lines.push(`        ↳ published ${entry.eventType.padEnd(26)} ${label(entry.key)}${again}`);
       continue;
     }
-    const what = `${entry.queue}#${entry.nth}${entry.copy ? ' copy' : ''}${entry.redelivered ? ' redelivered' : ''}`;
+    const what =
+      `${entry.queue}#${entry.nth}${entry.copy ? ' copy' : ''}${entry.redelivered ? ' redelivered' : ''}` +
+      (entry.instance !== undefined ? ` @${entry.instance}` : '');
     const fault = entry.fault ? `  ⚡ ${entry.fault}` : '';
     lines.push(
-      `  ${String(entry.step).padStart(4)}  ${what.padEnd(30)} ${entry.eventType.padEnd(26)} ${label(entry.key).padEnd(4)} ${entry.settled}${fault}`,
+      `  ${String(entry.step).padStart(4)}  ${what.padEnd(36)} ${entry.eventType.padEnd(26)} ${label(entry.key).padEnd(4)} ${entry.settled}${fault}`,
     );
   }
   return lines;

@@ -24,6 +24,8 @@ export type TimelineEntry =
       readonly fault?: string;
       /** How the delivery ended; `pending` when the run ended first. */
       settled: DeliveryStep['settled'] | 'pending';
+      /** The connection (service instance) it was delivered to, when the target names its connections. */
+      instance?: string;
     }
   | {
       /** A message the broker routed (confirmed or not). `again`: an event id published before (a republish). */
@@ -338,6 +340,10 @@ export async function simulate<W>(
       );
       running.add(work);
       void work.finally(() => running.delete(work));
+      if (entry) {
+        const instance = transport.connectionHolding(id);
+        if (instance !== undefined) entry.instance = instance;
+      }
       if (cutWhileHandling) {
         // Lands at a point of the scheduler's choosing while the instance processes it.
         scheduler.timerApi.defer(() => cutHolder(id, `cut while ${arrival?.queue ?? '?'} processes it`));

@@ -65,7 +65,10 @@ describe('troupe fuzz (CLI)', () => {
     if (!command?.[1] || !command[2]) throw new Error('no replay command found in docs/fuzzing.md');
     const { code, out } = await troupeFuzz('--bug', command[1], '--replay', command[2]);
     expect(code).toBe(1);
-    expect(out).toContain('- crash inventory#0 at after-commit-before-dedupe');
+    // The captured minimal schedule and replay line are what the replay prints today.
+    const minimal = /Minimal schedule:\n([\s\S]*?)\n\n/.exec(doc)?.[1];
+    if (!minimal) throw new Error('no "Minimal schedule:" block in docs/fuzzing.md');
+    expect(out).toContain(minimal);
     expect(doc).toContain(out.split('\n')[4] ?? '(missing)'); // the same replay line as in the captured report
   });
 
