@@ -120,8 +120,14 @@ export async function runScenario(
   let abandoned = false;
 
   const run = async (): Promise<void> => {
-    // The proxy only when the spec has message faults: a run without them talks to the broker directly.
-    if (options.chaos && spec.faults.some((fault) => isMessageFault(fault.kind) || fault.kind === 'pause')) {
+    // The proxy only when the spec has message faults or cuts (a proxy cut is instant and lands while the
+    // triggering message is in flight; a rabbitmqctl cut takes seconds): otherwise the run talks to the broker.
+    if (
+      options.chaos &&
+      spec.faults.some(
+        (fault) => isMessageFault(fault.kind) || fault.kind === 'pause' || fault.kind === 'cut',
+      )
+    ) {
       chaos = await options.chaos({ namespace, note: (detail) => injector.note('proxy', detail) });
     }
     const starting = await target.start({
