@@ -149,6 +149,45 @@ describe('chaos proxy: publisher confirms and connections, real RabbitMQ', () =>
     expect(await broker.ready(queue)).toBe(0);
   });
 
+  it('amqplib (recovery): cut with connection.close 320 and reconnection refused; the client recovers through the proxy', async () => {
+    const queue = await broker.queue('amqplib-recovery');
+    const got: string[] = [];
+    let connects = 0;
+    const connection = await amqplib.connect(proxy.urlFor('orders'), {
+      recovery: {
+        initialDelay: 20,
+        factor: 1.5,
+        jitter: 0,
+        setup: async (model: amqplib.ChannelModel) => {
+          connects += 1;
+          const channel = await model.createChannel();
+          await channel.consume(queue, (m) => m !== null && (got.push(m.content.toString()), channel.ack(m)));
+        },
+      },
+    });
+    connection.on('error', () => undefined);
+    try {
+      await broker.publish(queue, ['before']);
+      await until('the first delivery', () => got.length === 1);
+      expect(proxy.cut('orders', 'close', { refuseMs: 150 })).toBe(1);
+      await until(
+        'reconnected',
+        () => connects === 2 && proxy.connections('orders').length === 1,
+        () => `${connects} connects`,
+      );
+      await broker.publish(queue, ['after']);
+      await until(
+        'a delivery after the reconnection',
+        () => got.includes('after'),
+        () => got.join(','),
+      );
+      expect(got).toEqual(['before', 'after']);
+      expect(proxy.faultLog().filter((e) => e.kind === 'refuse').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('a malformed frame closes that one connection with a line naming the service and the frame; the proxy goes on', async () => {
     const socket = tcpConnect(proxy.portOf('orders'), '127.0.0.1');
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));

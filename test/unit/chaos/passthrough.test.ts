@@ -171,4 +171,31 @@ describe('chaos proxy passthrough (fake broker on loopback, no RabbitMQ)', () =>
       broker.server.close();
     }
   });
+
+  it('an unexpected frame from the broker closes that one connection, naming the service and the frame', async () => {
+    const broker = await fakeBroker();
+    const lines: string[] = [];
+    const proxy = await startChaosProxy({
+      upstream: `amqp://127.0.0.1:${broker.port}`,
+      listeners: [{ service: 'billing' }],
+      log: (line) => lines.push(line),
+    });
+    const client = connect(proxy.portOf('billing'), '127.0.0.1');
+    const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+    client.on('error', () => undefined);
+    try {
+      client.write(PROTOCOL_HEADER);
+      // A content body on channel 2 with no basic.deliver before it.
+      (await broker.peer).write(encodeFrame(FrameType.body, 2, Buffer.from('stray')));
+      await closed;
+      expect(lines).toEqual([
+        'billing connection 1: unexpected-frame from the broker: content body frame on channel 2 from the broker without a content method before it; closing this connection',
+      ]);
+      expect(proxy.connections()).toEqual([]);
+    } finally {
+      client.destroy();
+      await proxy.stop();
+      broker.server.close();
+    }
+  });
 });
