@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from 'rabbitmq-client';
@@ -304,5 +305,109 @@ describe('manifest target: services as processes (real RabbitMQ)', () => {
       await started.stop();
     }
     expect(started.services.filter((s) => !s.external).every((s) => !s.running)).toBe(true);
+  });
+});
+
+describe('flow starts: publish, http, run', () => {
+  const exchange = `it.flowstart.${randomBytes(4).toString('hex')}`;
+  const base = { broker: { exchanges: [{ name: exchange, type: 'fanout' as const }] } };
+  afterAll(async () => {
+    const admin = new Connection({ url, connectionName: connectionName('it-flowstart-admin') });
+    admin.on('error', () => undefined);
+    await admin.exchangeDelete({ exchange }).catch(() => undefined);
+    await admin.close();
+  });
+
+  it('http: POSTs the rendered body; a non-2xx answer fails the start with flow-start-failed', async () => {
+    const bodies: unknown[] = [];
+    let status = 202;
+    const server = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        bodies.push({
+          method: req.method,
+          url: req.url,
+          type: req.headers['content-type'],
+          body: JSON.parse(text) as unknown,
+        });
+        res.statusCode = status;
+        res.end('no');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const started = await target({
+      ...base,
+      flows: {
+        order: {
+          start: {
+            http: {
+              url: `http://127.0.0.1:${port}/orders/{{flow.key}}`,
+              body: { orderId: '{{flow.key}}', n: '{{flow.index}}' },
+            },
+          },
+          key: 'orderId',
+          terminal: ['Done'],
+        },
+      },
+    }).start(context());
+    try {
+      const flow = await started.startFlow(4);
+      expect(flow).toMatchObject({ flow: 'order', correlationId: flow.key });
+      expect(flow.key).toMatch(/^[0-9a-f-]{36}$/);
+      expect(bodies).toEqual([
+        {
+          method: 'POST',
+          url: `/orders/${flow.key}`,
+          type: 'application/json',
+          body: { orderId: flow.key, n: 4 },
+        },
+      ]);
+      status = 500;
+      await expect(started.startFlow(5)).rejects.toMatchObject({ code: 'flow-start-failed' });
+      await expect(started.startFlow(5, 'nope')).rejects.toMatchObject({ code: 'unknown-flow' });
+    } finally {
+      await started.stop();
+      server.close();
+    }
+  });
+
+  it('run: runs the command with rendered args and env; a non-zero exit fails with its last lines', async () => {
+    const started = await target({
+      ...base,
+      flows: {
+        signup: {
+          start: {
+            run: {
+              command: process.execPath,
+              args: [
+                '-e',
+                'console.log(process.argv[1], process.env.KEY); process.exit(process.argv[1] === "fail" ? 4 : 0)',
+                '{{flow.name}}',
+              ],
+              env: { KEY: '{{flow.key}}' },
+            },
+          },
+          key: 'userId',
+          terminal: ['Welcomed'],
+        },
+        broken: {
+          start: {
+            run: { command: process.execPath, args: ['-e', 'console.error("no database"); process.exit(4)'] },
+          },
+          key: 'userId',
+          terminal: ['Welcomed'],
+        },
+      },
+    }).start(context());
+    try {
+      await expect(started.startFlow(0)).resolves.toMatchObject({ flow: 'signup' });
+      await expect(started.startFlow(1, 'broken')).rejects.toThrow(
+        /flow broken #1: could not start: .* ended with exit code 4: no database/,
+      );
+    } finally {
+      await started.stop();
+    }
   });
 });
