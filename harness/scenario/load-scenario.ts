@@ -158,7 +158,14 @@ function toSpecIssues(
       const branch = pickUnionBranch(zodIssue.errors);
       if (branch) return branch.flatMap((inner) => toSpecIssues(inner, path, issue, raw));
       const expected = zodIssue.errors
-        .map((errors) => errors.find((inner) => inner.path.length === 1 && inner.code === 'invalid_type'))
+        .map((errors) =>
+          errors.find(
+            (inner) =>
+              inner.path.length === 1 &&
+              (inner.code === 'invalid_type' || inner.code === 'invalid_union') &&
+              valueAt(raw, [...path, ...inner.path]) === undefined,
+          ),
+        )
         .map((inner) => inner?.path[0])
         .filter((key) => key !== undefined)
         .map(String);

@@ -37,13 +37,14 @@ describe('troupe scenarios (exit codes CI can use)', () => {
     const result = await troupe('scenarios', 'test/unit/scenario/fixtures/broken.scenario.yaml');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      'test/unit/scenario/fixtures/broken.scenario.yaml:16:28  then.orders.*.chain[1]: unknown event type "PaymentComplete"',
+      'test/unit/scenario/fixtures/broken.scenario.yaml:16:28  then.flows.*.chain[1]: unknown event type "PaymentComplete"',
     );
     expect(result.stderr).toContain(
       'broken.scenario.yaml:12:41  when[0].placeOrder.items[0].colour: unknown field "colour"',
     );
     expect(result.stderr).toContain('1 invalid scenario spec(s); nothing was run');
     expect(result.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // no stack trace
+    expect(result.stdout).toBe(''); // nothing was acquired or started: not even the first line
   });
 
   it('exits 1 on a failing scenario, printing checks and the timeline, and writes JUnit', async () => {
@@ -67,7 +68,9 @@ describe('troupe scenarios (exit codes CI can use)', () => {
 
   it('exits 0 when the scenarios pass on RabbitMQ', async () => {
     const result = await troupe('scenarios', 'scenarios/happy-path.scenario.yaml');
-    expect(result.stdout.split('\n')[0]).toContain('broker: RabbitMQ at amqp://');
+    const first = result.stdout.split('\n')[0];
+    expect(first).toContain('broker: RabbitMQ at amqp://');
+    expect(first).toContain('target: the reference shop (no troupe.config.* in');
     expect(result.stdout).toContain('1/1 scenario(s) passed');
     expect(result.code).toBe(0);
   });

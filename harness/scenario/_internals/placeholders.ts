@@ -37,8 +37,8 @@ export function findPlaceholders(
 /** Why an expression is not one the runner can fill; undefined when it is well formed. */
 export function templateProblem(expression: string): string | undefined {
   if (/^uuid\s+[A-Za-z0-9_-]+$/.test(expression)) return undefined;
-  if (/^flow\.[A-Za-z0-9_]+$/.test(expression)) return undefined;
-  if (/^flows\.[a-z][a-z0-9_#-]*\.[A-Za-z0-9_]+$/.test(expression)) return undefined;
+  if (/^flow\.(key|correlationId|name)$/.test(expression)) return undefined;
+  if (/^flows\.[a-z][a-z0-9_#-]*\.(key|correlationId|name)$/.test(expression)) return undefined;
   if (/^env\.[A-Za-z_][A-Za-z0-9_]*$/.test(expression)) return undefined;
   if (/^run\.(namespace|id)$/.test(expression)) return undefined;
   if (/^target\.[A-Za-z0-9_.-]+$/.test(expression)) return undefined;

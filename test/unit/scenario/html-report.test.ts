@@ -10,9 +10,7 @@ const report = (name: string, ok: boolean): ScenarioReport => ({
   ok,
   startedAt: '2026-11-26T11:00:00.000Z',
   durationMs: 1234,
-  flows: [
-    { name: 'order', correlationId: 'c', orderId: 'o', terminals: ['ShipmentScheduled'], status: 'shipped' },
-  ],
+  flows: [{ name: 'order', correlationId: 'c', key: 'o', terminals: ['ShipmentScheduled'] }],
   checks: [{ name: 'order: status is shipped', ok, detail: ok ? undefined : 'status is cancelled' }],
   faults: [],
   events: [],

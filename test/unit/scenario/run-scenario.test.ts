@@ -209,7 +209,7 @@ within: 5s
         expect.objectContaining({ ok: false, detail: 'status: expected "refunded", got "paid"' }),
       );
       expect(report.checks).toContainEqual(
-        expect.objectContaining({ ok: false, detail: expect.stringMatching(/^exited 4/) }),
+        expect.objectContaining({ ok: false, detail: expect.stringMatching(/^exited 4/) as unknown }),
       );
       const step = `name: step fails
 when:

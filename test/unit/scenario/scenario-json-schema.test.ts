@@ -3,9 +3,12 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { findScenarioFiles } from '../../../harness/scenario/find-scenario-files';
-import { loadScenarioFile } from '../../../harness/scenario/load-scenario';
+import { loadScenarioFile, scenarioLoadOptions } from '../../../harness/scenario/load-scenario';
 import { scenarioJsonSchema, scenarioJsonSchemaText } from '../../../harness/scenario/scenario-json-schema';
-import { shopLoadOptions, shopVocabulary } from '../../../scenarios/shop-vocabulary';
+import { shopTarget } from '../../../reference-services/target/shop-target';
+
+const shopLoadOptions = scenarioLoadOptions(shopTarget({ mode: 'sim' }));
+const shopVocabulary = shopLoadOptions.vocabulary;
 
 describe('the published scenario JSON Schema', () => {
   it('is current: scenarios/scenario.schema.json equals what the zod schema generates (run `npx troupe scenarios --write-schema`)', async () => {
@@ -32,5 +35,12 @@ describe('the published scenario JSON Schema', () => {
     const broken = parse(await readFile(files[0] ?? '', 'utf8')) as { then: { never?: string[] } };
     broken.then.never = ['OrderTeleported'];
     expect(validate(broken)).toBe(false);
+    // The target's own steps are in the schema too: a typo in one of their fields is refused like the core's.
+    const typo = parse(await readFile('scenarios/happy-path.scenario.yaml', 'utf8')) as {
+      when: { placeOrder: Record<string, unknown> }[];
+    };
+    const step = typo.when[0];
+    if (step) step.placeOrder['colour'] = 'red';
+    expect(validate(typo)).toBe(false);
   });
 });
