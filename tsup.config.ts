@@ -33,10 +33,10 @@ const shared: Options = {
   platform: 'node',
   target: 'node20',
   outDir: 'dist',
-  // Explicit extensions: the package has no "type" field, and .mjs / .cjs (with .d.mts / .d.cts) mean the same
-  // to Node, TypeScript and bundlers whatever the importing project's own "type" is.
-  outExtension: ({ format }) =>
-    format === 'esm' ? { js: '.mjs', dts: '.d.mts' } : { js: '.cjs', dts: '.d.cts' },
+  // Explicit extensions: the package has no "type" field, and .mjs / .cjs mean the same to Node, TypeScript and
+  // bundlers whatever the importing project's own "type" is. Declarations: .d.mts beside .mjs, and .d.ts beside
+  // .cjs (CommonJS, like every .d.ts of a package without "type").
+  outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.cjs' }),
   sourcemap: true,
   splitting: true,
   shims: true, // __dirname / __filename in ESM, import.meta.url in CommonJS
