@@ -20,7 +20,9 @@ export const Method = {
   basicPublish: 0x003c_0028,
   basicReturn: 0x003c_0032,
   basicDeliver: 0x003c_003c,
+  basicGet: 0x003c_0046,
   basicGetOk: 0x003c_0047,
+  basicGetEmpty: 0x003c_0048,
   basicAck: 0x003c_0050,
   basicReject: 0x003c_005a,
   basicRecoverAsync: 0x003c_0064,
@@ -131,6 +133,7 @@ export interface BasicDeliver {
   readonly bitsOffset: number;
 }
 
+/** Decodes basic.deliver (and where its tag and flags sit, to rewrite them in place). */
 export function decodeBasicDeliver(payload: Buffer): BasicDeliver {
   const reader = new WireReader(payload, 'basic.deliver', 4);
   const consumerTag = reader.shortstr();
@@ -143,22 +146,8 @@ export function decodeBasicDeliver(payload: Buffer): BasicDeliver {
   return { consumerTag, deliveryTag, redelivered, exchange, routingKey, tagOffset, bitsOffset };
 }
 
-/** basic.get-ok: the delivery tag sits right after the method id. */
-export interface BasicGetOk {
-  readonly deliveryTag: number;
-  readonly redelivered: boolean;
-  readonly exchange: string;
-  readonly routingKey: string;
-}
-
+/** Offset of basic.get-ok's delivery tag inside the payload. */
 export const GET_OK_TAG_OFFSET = 4;
-
-export function decodeBasicGetOk(payload: Buffer): BasicGetOk {
-  const reader = new WireReader(payload, 'basic.get-ok', 4);
-  const deliveryTag = reader.longlong();
-  const redelivered = (reader.octet() & 1) !== 0;
-  return { deliveryTag, redelivered, exchange: reader.shortstr(), routingKey: reader.shortstr() };
-}
 
 /** basic.ack, basic.nack, basic.reject (from the client: acknowledgements; from the broker: publisher confirms). */
 export interface Acknowledgement {
@@ -169,6 +158,7 @@ export interface Acknowledgement {
   readonly requeue: boolean;
 }
 
+/** Decodes basic.ack, basic.nack or basic.reject (by the method id). */
 export function decodeAcknowledgement(payload: Buffer): Acknowledgement {
   const id = methodId(payload);
   const kind = id === Method.basicAck ? 'ack' : id === Method.basicNack ? 'nack' : 'reject';
@@ -196,12 +186,14 @@ export function encodeAcknowledgement(ack: Acknowledgement): Buffer {
   return payload;
 }
 
+/** basic.publish: where the message goes. */
 export interface BasicPublish {
   readonly exchange: string;
   readonly routingKey: string;
   readonly mandatory: boolean;
 }
 
+/** Decodes basic.publish. */
 export function decodeBasicPublish(payload: Buffer): BasicPublish {
   const reader = new WireReader(payload, 'basic.publish', 4);
   reader.skip(2); // ticket
@@ -211,6 +203,7 @@ export function decodeBasicPublish(payload: Buffer): BasicPublish {
   return { exchange, routingKey, mandatory: (bits & 1) !== 0 };
 }
 
+/** basic.consume: the queue, the tag asked for, and whether acks are off. */
 export interface BasicConsume {
   readonly queue: string;
   readonly consumerTag: string;
@@ -218,6 +211,7 @@ export interface BasicConsume {
   readonly nowait: boolean;
 }
 
+/** Decodes basic.consume. */
 export function decodeBasicConsume(payload: Buffer): BasicConsume {
   const reader = new WireReader(payload, 'basic.consume', 4);
   reader.skip(2); // ticket
@@ -232,11 +226,13 @@ export function decodeConsumerTag(payload: Buffer, what: string): string {
   return new WireReader(payload, what, 4).shortstr();
 }
 
+/** basic.qos: the prefetch. */
 export interface BasicQos {
   readonly prefetchCount: number;
   readonly global: boolean;
 }
 
+/** Decodes basic.qos. */
 export function decodeBasicQos(payload: Buffer): BasicQos {
   const reader = new WireReader(payload, 'basic.qos', 4);
   reader.skip(4); // prefetch-size
@@ -244,16 +240,14 @@ export function decodeBasicQos(payload: Buffer): BasicQos {
   return { prefetchCount, global: (reader.octet() & 1) !== 0 };
 }
 
-export function decodeConfirmSelectNowait(payload: Buffer): boolean {
-  return (new WireReader(payload, 'confirm.select', 4).octet() & 1) !== 0;
-}
-
+/** connection.tune: what the broker offers. */
 export interface ConnectionTune {
   readonly channelMax: number;
   readonly frameMax: number;
   readonly heartbeat: number;
 }
 
+/** Decodes connection.tune. */
 export function decodeConnectionTune(payload: Buffer): ConnectionTune {
   const reader = new WireReader(payload, 'connection.tune', 4);
   return { channelMax: reader.short(), frameMax: reader.long(), heartbeat: reader.short() };
@@ -267,6 +261,7 @@ export interface CloseMethod {
   readonly methodId: number;
 }
 
+/** Decodes connection.close or channel.close (`what` names it in errors). */
 export function decodeClose(payload: Buffer, what: string): CloseMethod {
   const reader = new WireReader(payload, what, 4);
   return {
@@ -287,11 +282,5 @@ export function encodeConnectionClose(close: CloseMethod): Buffer {
   text.copy(payload, 7);
   payload.writeUInt16BE(close.classId, 7 + text.length);
   payload.writeUInt16BE(close.methodId, 9 + text.length);
-  return payload;
-}
-
-export function encodeConnectionCloseOk(): Buffer {
-  const payload = Buffer.alloc(4);
-  payload.writeUInt32BE(Method.connectionCloseOk, 0);
   return payload;
 }

@@ -394,7 +394,17 @@ export class ConnectionSession {
   // ── client → broker ────────────────────────────────────────────────────────────────────────────────────────
 
   private onClientData(chunk: Buffer): void {
-    if (this.state !== 'open') return; // after a cut nothing the client says reaches the broker
+    if (this.state === 'cutting') {
+      // After a cut nothing the client says reaches the broker; its connection.close-ok ends the connection.
+      const { frames } = this.fromClient.push(chunk);
+      if (
+        frames.some((f) => f.type === FrameType.method && methodId(f.payload) === Method.connectionCloseOk)
+      ) {
+        this.closeBoth();
+      }
+      return;
+    }
+    if (this.state !== 'open') return;
     const { header, frames } = this.fromClient.push(chunk);
     const out: Buffer[] = header === undefined ? [] : [header];
     for (const frame of frames) this.onClientFrame(frame, out);
@@ -435,8 +445,8 @@ export class ConnectionSession {
         else channel.pendingConsumes.push(consumer);
         break;
       }
-      case 0x003c_0046: {
-        // basic.get: ticket, queue, no-ack — remembered for its get-ok's tag bookkeeping
+      case Method.basicGet: {
+        // ticket, queue, no-ack — remembered for its get-ok's tag bookkeeping
         const reader = new WireReader(frame.payload, 'basic.get', 6);
         const queue = reader.shortstr();
         this.channel(frame.channel).pendingGets.push({ queue, noAck: (reader.octet() & 1) !== 0 });
@@ -672,7 +682,7 @@ export class ConnectionSession {
       case Method.basicCancelOk:
         this.channels.get(frame.channel)?.consumers.delete(decodeConsumerTag(frame.payload, methodName(id)));
         break;
-      case 0x003c_0048: // basic.get-empty
+      case Method.basicGetEmpty:
         this.channels.get(frame.channel)?.pendingGets.shift();
         break;
       case Method.connectionTune: {
