@@ -1,3 +1,4 @@
+import { INJECTED_HEADER } from './injected-message';
 import { CorrelationGraph } from './correlation-graph';
 import { eventTypeOf, serviceFromRoutingKey, type ObservedEvent, type ServiceOf } from './observed-event';
 
@@ -13,7 +14,10 @@ export interface TimelineRow {
   readonly sincePreviousMs: number;
   /** Milliseconds since the first delivery in this timeline. */
   readonly sinceStartMs: number;
-  /** `duplicate` (this eventId was delivered before), `redelivered`, `unreadable`. */
+  /**
+   * `duplicate` (this eventId was delivered before), `redelivered`, `unreadable`, `injected:<reason>` (Troupe
+   * published it: a flow start, a step, a chaos copy).
+   */
   readonly flags: readonly string[];
   readonly eventId: string | undefined;
   /** Where the delivery was observed (tap queue, consumer queue, `publish:<exchange>`). */
@@ -40,6 +44,8 @@ export function timelineRows(events: readonly ObservedEvent[], options: Timeline
     if (eventId !== undefined && seen.has(eventId)) flags.push('duplicate');
     if (event.redelivered) flags.push('redelivered');
     if (!event.identity) flags.push('unreadable');
+    const injected = event.headers[INJECTED_HEADER];
+    if (injected !== undefined) flags.push(`injected:${typeof injected === 'string' ? injected : 'yes'}`);
     if (eventId !== undefined) seen.add(eventId);
     const row: TimelineRow = {
       seq: event.seq,

@@ -4,6 +4,7 @@ import { EventLog } from '../../../harness/observe/event-log';
 import { accountFlows } from '../../../harness/observe/flow-accounting';
 import { INJECTED_HEADER } from '../../../harness/observe/injected-message';
 import { countPublications } from '../../../harness/observe/publications';
+import { timelineRows } from '../../../harness/observe/render-timeline';
 import { invariant } from '../../../harness/fuzz/invariant';
 
 const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
@@ -85,5 +86,14 @@ describe('countPublications: formats with ids', () => {
     expect(
       invariant.atMostOne('PaymentCompleted').per('orderId').check({ events: count.events, flows: [] }),
     ).toEqual(['orderId o-1: 2 × PaymentCompleted']);
+  });
+});
+
+describe('timeline', () => {
+  it('flags what Troupe injected, with the reason', () => {
+    const log = new EventLog({ adapter: noIds });
+    log.record({ routingKey: '', headers: { [INJECTED_HEADER]: 'flow-start' }, body: json(placed) });
+    log.record({ routingKey: '', headers: {}, body: json(charged) });
+    expect(timelineRows(log.all()).map((row) => row.flags)).toEqual([['injected:flow-start'], []]);
   });
 });
