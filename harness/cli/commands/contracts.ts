@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { generateAsyncApi } from '../../contracts/asyncapi/generate-asyncapi';
 import { brokerFromEnv, describeBroker, requireBroker } from '../../contracts/broker/broker-config';
@@ -34,6 +33,7 @@ import {
 } from '../../contracts/pact/message-provider-target';
 import type { PactSource } from '../../contracts/pact/verify-message-provider';
 import type { EventDefinition } from '../../events/define-event';
+import { importUserModule } from '../../_internals/import-user-module';
 import { CliExit } from '../cli-exit';
 
 /** What `--catalog <module>` must export: the event definitions, and optionally who consumes what. */
@@ -160,9 +160,7 @@ export function registerContractsCommand(program: Command): void {
         pactUrl?: string;
         publish: boolean;
       }) => {
-        const module = (await import(
-          pathToFileURL(path.resolve(options.target)).href
-        )) as Partial<ProviderTargetsModule>;
+        const module = (await importUserModule(options.target)) as Partial<ProviderTargetsModule>;
         if (typeof module.providerTargets !== 'function') {
           throw new CliExit(2, `${options.target} does not export providerTargets()`);
         }
@@ -403,7 +401,7 @@ export function registerContractsCommand(program: Command): void {
 
 async function loadCatalog(module: string | undefined): Promise<CatalogModule> {
   if (module) {
-    const loaded = (await import(pathToFileURL(path.resolve(module)).href)) as Partial<CatalogModule>;
+    const loaded = (await importUserModule(module)) as Partial<CatalogModule>;
     if (!Array.isArray(loaded.definitions)) throw new CliExit(2, `${module} does not export \`definitions\``);
     return loaded as CatalogModule;
   }
