@@ -87,6 +87,8 @@ export async function verifyConsumerByDelivery(
     connectionName: connectionName('contracts-delivery'),
   });
   const deadLettered = new Set<string>();
+  const exclusive = new Set<string>();
+  const last: { counters?: Counters } = {};
   let tap: Subscription | undefined;
   try {
     const stats = await queueStats(spec.queue, options.rabbitmqctl);
@@ -96,6 +98,7 @@ export async function verifyConsumerByDelivery(
         `${spec.consumer}: queue "${spec.queue}" does not exist (is it running?)`,
       );
     }
+    last.counters = { ready: stats.ready, consumers: stats.consumers, unacknowledged: stats.unacknowledged };
     const dlx = stats.arguments['x-dead-letter-exchange'];
     if (typeof dlx === 'string' && dlx !== '') {
       tap = await tapDeadLetters(
@@ -109,7 +112,15 @@ export async function verifyConsumerByDelivery(
     const verdicts: DeliveryVerdict[] = [];
     for (const message of messages) {
       verdicts.push(
-        await deliverOne(message, { ...options, spec, inspector, deadLettered, hasDlx: tap !== undefined }),
+        await deliverOne(message, {
+          ...options,
+          spec,
+          inspector,
+          deadLettered,
+          hasDlx: tap !== undefined,
+          exclusive,
+          last,
+        }),
       );
     }
     return { consumer: spec.consumer, ok: verdicts.every((verdict) => verdict.ok), interactions: verdicts };
@@ -126,6 +137,10 @@ async function deliverOne(
     readonly inspector: Connection;
     readonly deadLettered: ReadonlySet<string>;
     readonly hasDlx: boolean;
+    /** Queues a passive declare cannot read (exclusive to the consumer's connection). */
+    readonly exclusive: Set<string>;
+    /** The counters the previous interaction ended with. */
+    readonly last: { counters?: Counters };
   },
 ): Promise<DeliveryVerdict> {
   const { spec, transport, inspector } = context;
@@ -137,15 +152,36 @@ async function deliverOne(
     ok: outcome === 'acked',
     detail,
   });
-  const passive = (): Promise<{ messageCount: number; consumerCount: number }> =>
-    inspector.queueDeclare({ queue: spec.queue, passive: true });
-  const before = await passive();
-  if (before.consumerCount === 0)
+  // A passive declare is fast, but an exclusive queue (a server-named one, usually) refuses other connections:
+  // then only rabbitmqctl can read its counters.
+  const counters = async (): Promise<Counters> => {
+    if (!context.exclusive.has(spec.queue)) {
+      try {
+        const { messageCount, consumerCount } = await inspector.queueDeclare({
+          queue: spec.queue,
+          passive: true,
+        });
+        return { ready: messageCount, consumers: consumerCount };
+      } catch (error) {
+        if (!/RESOURCE_LOCKED/.test(String(error))) throw error;
+        context.exclusive.add(spec.queue);
+      }
+    }
+    const stats = await queueStats(spec.queue, context.rabbitmqctl);
+    return {
+      ready: stats?.ready ?? 0,
+      consumers: stats?.consumers ?? 0,
+      unacknowledged: stats?.unacknowledged ?? 0,
+    };
+  };
+  // The last interaction's final counters are this one's baseline (rabbitmqctl is slow: ~2 s a call).
+  const before = context.last.counters ?? (await counters());
+  if (before.consumers === 0)
     return verdict('not-delivered', `no consumer on ${spec.queue}: is ${spec.consumer} running?`);
-  if (before.messageCount > 0) {
+  if (before.ready > 0) {
     return verdict(
       'not-delivered',
-      `${spec.queue} holds ${before.messageCount} message(s) already: needs a quiet queue`,
+      `${spec.queue} holds ${before.ready} message(s) already: needs a quiet queue`,
     );
   }
   const { exchange: contractExchange, routingKey, contentType, ...headers } = message.metadata;
@@ -170,13 +206,13 @@ async function deliverOne(
   const crashed = (): boolean => spec.alive?.() === false;
   let delivered = false;
   for (;;) {
-    const now = await passive();
+    const now = await counters();
     if (context.deadLettered.has(messageId))
       return verdict('rejected', `rejected and dead-lettered (sent to ${where})`);
-    if (crashed() || now.consumerCount < before.consumerCount) {
+    if (crashed() || now.consumers < before.consumers) {
       return verdict(
         'crashed',
-        `the consumer went away while handling it (consumers on ${spec.queue}: ${now.consumerCount})`,
+        `the consumer went away while handling it (consumers on ${spec.queue}: ${now.consumers})`,
       );
     }
     if (Date.now() > deadline) {
@@ -187,25 +223,27 @@ async function deliverOne(
           : `still in ${spec.queue} after ${timeoutMs} ms: the consumer did not take it`,
       );
     }
-    if (now.messageCount === 0) {
+    if (now.ready === 0) {
       delivered = true;
       // Handed over; only the broker can say whether it is still unacknowledged.
-      const stats = await queueStats(spec.queue, context.rabbitmqctl);
+      const unacknowledged =
+        now.unacknowledged ?? (await queueStats(spec.queue, context.rabbitmqctl))?.unacknowledged;
       if (context.deadLettered.has(messageId))
         return verdict('rejected', `rejected and dead-lettered (sent to ${where})`);
-      if (stats && stats.unacknowledged === 0 && stats.ready === 0) break;
+      if (unacknowledged === 0) break;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   // Acked — or rejected without a dead-letter exchange, which the broker cannot tell apart.
   await new Promise((resolve) => setTimeout(resolve, spec.settleMs ?? 300));
-  const after = await passive();
+  const after = await counters();
+  context.last.counters = after;
   if (context.deadLettered.has(messageId))
     return verdict('rejected', `rejected and dead-lettered (sent to ${where})`);
-  if (crashed() || after.consumerCount < before.consumerCount) {
+  if (crashed() || after.consumers < before.consumers) {
     return verdict(
       'crashed',
-      `the consumer went away right after it (consumers on ${spec.queue}: ${after.consumerCount})`,
+      `the consumer went away right after it (consumers on ${spec.queue}: ${after.consumers})`,
     );
   }
   if (spec.probe) {
@@ -223,6 +261,13 @@ async function deliverOne(
     ? ''
     : ' (no dead-letter exchange on the queue: a reject would look the same)';
   return verdict('acked', `acked from ${spec.queue} (sent to ${where})${caveat}`);
+}
+
+/** A queue's counters; `unacknowledged` only when rabbitmqctl read them (a passive declare does not tell). */
+interface Counters {
+  readonly ready: number;
+  readonly consumers: number;
+  readonly unacknowledged?: number;
 }
 
 async function resolveQueue(

@@ -63,15 +63,22 @@ export function eventTypeOfInteraction(description: string): string {
 }
 
 /** Verifies `target` against the pacts from `source` with the real pact verifier. */
-export function verifyProviderTarget(
+export async function verifyProviderTarget(
   target: MessageProviderTarget,
   source: PactSource,
   options: { readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' } = {},
 ): Promise<VerificationReport> {
+  // The verifier shows a failed producer only as a body mismatch: keep its error to name it in the report.
+  const producerErrors = new Map<string, string>();
   const produce: MessageProducer = async (descriptor) => {
-    const message = await target.produce(eventTypeOfInteraction(descriptor.description));
-    const body: unknown = JSON.parse(message.body);
-    return { __pactMessageMetadata: producedMetadata(message), message: body };
+    try {
+      const message = await target.produce(eventTypeOfInteraction(descriptor.description));
+      const body: unknown = JSON.parse(message.body);
+      return { __pactMessageMetadata: producedMetadata(message), message: body };
+    } catch (error) {
+      producerErrors.set(descriptor.description, describeError(error));
+      throw error;
+    }
   };
   // Descriptions are not known in advance with a broker: answer every one (the verifier looks them up by name).
   const messageProviders = new Proxy<Record<string, MessageProducer>>(
@@ -82,11 +89,27 @@ export function verifyProviderTarget(
       has: (_target, key) => typeof key === 'string' && interactionName.test(key),
     },
   );
-  return verifyMessageProvider({
+  const report = await verifyMessageProvider({
     provider: target.provider,
     source,
     messageProviders,
     stateHandlers: target.states,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
+  if (producerErrors.size === 0) return report;
+  return {
+    ...report,
+    interactions: report.interactions.map((interaction) => {
+      const error = producerErrors.get(interaction.description);
+      return error === undefined
+        ? interaction
+        : { ...interaction, mismatches: [{ path: '(producer)', message: error }, ...interaction.mismatches] };
+    }),
+  };
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
 }
