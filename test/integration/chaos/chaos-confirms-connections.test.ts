@@ -92,6 +92,50 @@ describe('chaos proxy: publisher confirms and connections, real RabbitMQ', () =>
     expect(proxy.faultLog().map((e) => e.kind)).toEqual(['nack-confirm', 'drop-publish', 'drop-publish']);
   });
 
+  it('amqplib: a cut at a publish — the message reached the broker, its confirm never reached the publisher', async () => {
+    const queue = await broker.queue('cut-at-publish');
+    proxy.apply({ kind: 'cut', service: 'payments', how: 'reset', on: { on: 'publish', nth: 1 } });
+    const connection = await amqplib.connect(proxy.urlFor('payments'));
+    connection.on('error', () => undefined);
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => undefined);
+    const send = (body: string) =>
+      new Promise<string>((resolve) => {
+        channel.sendToQueue(queue, Buffer.from(body), {}, (error: unknown) =>
+          resolve(error ? `${body} failed` : `${body} ok`),
+        );
+      });
+    expect(await send('m0')).toBe('m0 ok');
+    expect(await send('m1')).toBe('m1 failed');
+    let ready = 0;
+    await untilAsync(
+      'm1 on the queue',
+      async () => (ready = await broker.ready(queue)) === 2,
+      () => `${ready} ready`,
+    );
+    expect((await broker.drain(queue)).sort()).toEqual(['m0', 'm1']);
+    expect(proxy.faultLog().map((e) => e.kind)).toEqual(['cut', 'cut']);
+  });
+
+  it('refuse: new connections of the service are reset for the window, then accepted', async () => {
+    proxy.apply({ kind: 'refuse', service: 'orders', ms: 300 });
+    const refusedAt = Date.now();
+    await expect(amqplib.connect(proxy.urlFor('orders'))).rejects.toThrow();
+    let connection: amqplib.ChannelModel | undefined;
+    while (connection === undefined) {
+      connection = await amqplib.connect(proxy.urlFor('orders')).catch(() => undefined);
+      if (Date.now() - refusedAt > 5_000) throw new Error('still refused after 5 s');
+      if (connection === undefined) await new Promise((resolve) => setTimeout(resolve, 10)); // poll interval
+    }
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(295);
+    await connection.close();
+    expect(proxy.faultLog()[0]).toMatchObject({
+      kind: 'refuse',
+      detail: 'new connections refused for 300 ms',
+    });
+    expect(proxy.faultLog().filter((e) => e.kind === 'refuse').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('amqplib: cut with connection.close 320 — the client sees CONNECTION_FORCED, the broker requeues its unacked deliveries', async () => {
     const queue = await broker.queue('cut-close');
     await broker.publish(queue, ['m0', 'm1']);
