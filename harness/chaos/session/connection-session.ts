@@ -89,6 +89,8 @@ interface Delivery {
   readonly channel: number;
   readonly generation: number;
   readonly noAck: boolean;
+  /** The consumer was known (basic.consume-ok seen) when the delivery arrived. */
+  readonly consumerKnown: boolean;
   readonly facts: MessageFacts;
 }
 
@@ -782,6 +784,7 @@ export class ConnectionSession {
       channel: number,
       generation: channel.generation,
       noAck,
+      consumerKnown: consumer !== undefined,
       facts: this.facts(unit, deliver.exchange, deliver.routingKey, deliver.redelivered, consumer?.queue),
     };
     if (
@@ -894,6 +897,14 @@ export class ConnectionSession {
   private forward(delivery: Delivery, decision: DeliveryDecision | undefined, out: Buffer[]): void {
     const channel = this.channels.get(delivery.channel);
     if (channel === undefined || channel.generation !== delivery.generation || this.state !== 'open') return;
+    if (delivery.consumerKnown && !channel.consumers.has(delivery.deliver.consumerTag)) {
+      // Cancelled while the proxy held it: the client would not know the consumer. The broker requeues it with
+      // the channel's other unacked deliveries when the channel closes.
+      this.context.info(
+        `${this.who()}: dropped a held delivery for cancelled consumer ${delivery.deliver.consumerTag}`,
+      );
+      return;
+    }
     this.writeDelivery(channel, delivery, undefined, out);
     const duplicate = decision?.duplicate;
     if (duplicate !== undefined) {
