@@ -15,8 +15,8 @@
  *
  * Also printed per service: deliveries per batch transaction and milliseconds per batch.
  *
- * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 64), BENCH_POOL (default 16),
- * BENCH_BATCH (default 32), BENCH_LANES (lanes of the per-order services, default 6), BENCH_WORKLOADS
+ * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 128), BENCH_POOL (default 16),
+ * BENCH_BATCH (default 64), BENCH_LANES (lanes of the per-order services, default 2: every lane holds a pool connection, and payments needs a second one for the gateway), BENCH_WORKLOADS
  * (default "many,hot"), BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that
  * stalls fails instead of hanging), AMQP_URL, DATABASE_URL.
  */
@@ -35,10 +35,10 @@ import { routingKeysOf, serviceNames, type ServiceName } from '../reference-serv
 import { createShopProcessors } from '../reference-services/shop-processors';
 
 const orders = Number(process.env['BENCH_ORDERS'] ?? 1000);
-const prefetch = Number(process.env['BENCH_PREFETCH'] ?? 64);
+const prefetch = Number(process.env['BENCH_PREFETCH'] ?? 128);
 const pool = Number(process.env['BENCH_POOL'] ?? 16);
-const batchSize = Number(process.env['BENCH_BATCH'] ?? 32);
-const lanes = Number(process.env['BENCH_LANES'] ?? 6);
+const batchSize = Number(process.env['BENCH_BATCH'] ?? 64);
+const lanes = Number(process.env['BENCH_LANES'] ?? 2);
 const workloads = (process.env['BENCH_WORKLOADS'] ?? 'many,hot').split(',').map((w) => w.trim());
 const baselineN = Number(process.env['BENCH_BASELINE_N'] ?? 10_000);
 const timeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 300_000);
