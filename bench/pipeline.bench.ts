@@ -16,8 +16,8 @@
  * Also printed per service: deliveries per batch transaction and milliseconds per batch.
  *
  * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 128), BENCH_POOL (default 16),
- * BENCH_BATCH (default 64), BENCH_LANES (lanes of the per-order services, default 2: every lane holds a pool connection, and payments needs a second one for the gateway), BENCH_WORKLOADS
- * (default "many,hot"), BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that
+ * BENCH_BATCH (default 64), BENCH_LANES (lanes of the per-order services, default 2: every lane holds a pool
+ * connection, and payments needs a second one for the gateway), BENCH_WORKLOADS (default "many,hot"), BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that
  * stalls fails instead of hanging), AMQP_URL, DATABASE_URL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
