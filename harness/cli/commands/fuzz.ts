@@ -65,8 +65,9 @@ export function registerFuzzCommand(program: Command): void {
     .option('--flows-per-second <n>', 'broker: pace flow starts so cuts and restarts land mid-traffic')
     .option('--config <file>', `broker: ${CONFIG_OPTION_HELP}`)
     .option(
-      '--proxy',
-      'broker, manifest targets: route each service through the AMQP chaos proxy (cuts via the proxy)',
+      '--no-proxy',
+      "broker, manifest targets: don't route the services through the AMQP chaos proxy (cut their connections " +
+        'by process instead: Linux, local broker)',
     )
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
@@ -218,7 +219,7 @@ function brokerRerunCommand(options: FuzzCommandOptions, seed: number): string {
   const parts = ['troupe fuzz --mode broker', `--seed ${seed}`];
   if (options.config) parts.push(`--config ${options.config}`);
   if (options.target) parts.push(`--target ${options.target}`);
-  if (options.proxy) parts.push('--proxy');
+  if (options.proxy === false) parts.push('--no-proxy');
   for (const bug of options.bug) parts.push(`--bug ${bug}`);
   if (options.runs !== undefined) parts.push(`--runs ${options.runs}`);
   parts.push(`--duplicate-rate ${options.duplicateRate}`, `--cuts ${options.cuts}`);
@@ -239,18 +240,20 @@ async function brokerTarget(
   }
   const choice = await resolveTarget(options.config !== undefined ? { config: options.config } : {});
   if (choice.kind === 'reference') {
-    if (options.proxy)
-      throw new CliExit(2, "--proxy routes a manifest's services: the reference shop runs in process");
     const { shopBrokerTarget } = await import('../../../reference-services/target/shop-broker-target');
     return { target: shopBrokerTarget({ bugs: await bugs(options.bug) }), firstLine: choice.firstLine };
   }
   if (options.bug.length > 0) {
     throw new CliExit(2, `--bug switches on known bugs of the reference shop, not of ${choice.target.name}`);
   }
-  if (!options.proxy) return { target: choice.target, firstLine: choice.firstLine };
+  // By default every managed service gets its own listener of the chaos proxy: cuts then work for any client on
+  // any broker the proxy reaches.
+  if (options.proxy === false) return { target: choice.target, firstLine: choice.firstLine };
   const router = await startProxyRouter({
     upstream: choice.loaded.config.broker.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
-    services: choice.target.serviceNames,
+    services: Object.entries(choice.loaded.config.services)
+      .filter(([, service]) => !('external' in service))
+      .map(([name]) => name),
     adapter: choice.target.adapter,
   });
   return {

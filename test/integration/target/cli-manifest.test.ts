@@ -52,7 +52,6 @@ describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the r
   });
   afterAll(async () => {
     delete process.env['SAGA_EXCHANGE'];
-    delete process.env['SAGA_BUG'];
     const admin = new Connection({ url, connectionName: connectionName('it-cli-admin') });
     admin.on('error', () => undefined);
     await admin.exchangeDelete({ exchange }).catch(() => undefined);
@@ -73,7 +72,7 @@ describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the r
       '11',
     );
     expect(out.split('\n')[0]).toBe(
-      'troupe: target: fanout-saga (test/integration/target/fixtures/fanout-saga.config.ts) — 1 service(s) (payments), 1 exchange(s)',
+      'troupe: target: fanout-saga (test/integration/target/fixtures/fanout-saga.config.ts) — 1 service(s) (payments), 1 exchange(s); services routed through the chaos proxy',
     );
     expect(out).toMatch(/4 flows in .* seed 11, \d+ deliveries observed — OK/);
     expect(code).toBe(0);
@@ -81,8 +80,7 @@ describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the r
   });
 
   it('a planted bug: exit 1, the violation, and a rerun command with the seed', async () => {
-    process.env['SAGA_BUG'] = '1';
-    jest.resetModules(); // the manifest reads SAGA_BUG when it is evaluated (the CLI evaluates it once per run)
+    process.env['NOT_IDEMPOTENT'] = '1'; // inherited by the service process
     try {
       const { code, out } = await troupeFuzz(
         '--mode',
@@ -104,7 +102,7 @@ describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the r
         `rerun: troupe fuzz --mode broker --seed 12 --config ${manifest} --runs 8 --duplicate-rate 0.7 --cuts 0`,
       );
     } finally {
-      delete process.env['SAGA_BUG'];
+      delete process.env['NOT_IDEMPOTENT'];
     }
   });
 

@@ -5,6 +5,7 @@ import { validateConfig } from '../../../harness/config/load-config';
 import type { TroupeConfig } from '../../../harness/config/config-schema';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../../harness/fuzz/broker/fuzz-broker';
 import { invariant } from '../../../harness/fuzz/invariant';
+import { startProxyRouter } from '../../../harness/fuzz/broker/proxy-router';
 import { targetFromConfig } from '../../../harness/target/config-target';
 import { liveProcessCount } from '../../../harness/target/process-registry';
 import { DEFAULT_AMQP_URL } from '../../../harness/transport/amqp/amqp-transport';
@@ -100,6 +101,34 @@ describe('broker fuzzing on a manifest target (fanout, no ids, services as proce
     const exit = report.violations.find((v) => v.property === 'service');
     expect(exit?.name).toBe('service payments exited mid-run');
     expect(exit?.detail).toMatch(/exit code 2; last lines:[\s\S]*connection lost/);
+    expect(liveProcessCount()).toBe(0);
+  });
+
+  it('through the chaos proxy: each service gets its own listener, and a cut closes exactly its connection', async () => {
+    const router = await startProxyRouter({ upstream: url, services: ['payments'] });
+    const lines: string[] = [];
+    try {
+      const report = await fuzzBroker(manifestTarget({}), {
+        flows: 10,
+        seed: 9004,
+        chaos: { duplicateRate: 0.2 },
+        cuts: 1,
+        quietMs: 200,
+        timeoutMs: 20_000,
+        router,
+        log: (line) => lines.push(line),
+      });
+      console.log(formatBrokerFuzzReport(report));
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^cut 1 connection\(s\) of payments \(chaos proxy\) at flow \d+$/),
+      );
+      // This service does not reconnect: the cut is a finding, named.
+      expect(report.violations.find((v) => v.property === 'service')?.name).toBe(
+        'service payments exited mid-run',
+      );
+    } finally {
+      await router.stop();
+    }
     expect(liveProcessCount()).toBe(0);
   });
 });
