@@ -186,7 +186,11 @@ export async function runScenario(
       const type = event.identity?.eventType;
       if (type !== undefined) faults.observe(type);
     });
-    const tapped = await startTargetTaps(starting, log, namespace);
+    // Redeliveries to services in this process are seen by the FaultInjector; for processes, ask the firehose.
+    const wantsRedeliveries = Object.values(spec.then.flows).some((expectation) => expectation.redelivered);
+    const tapped = await startTargetTaps(starting, log, namespace, {
+      ...(wantsRedeliveries && !injector.inProcess ? { redeliveriesOn: [...queueOwner.keys()] } : {}),
+    });
     if (abandoned) {
       await tapped.stop();
       return;

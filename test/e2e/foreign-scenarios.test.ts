@@ -33,13 +33,21 @@ const ns = process.env.NS;
 const exchange = ns + '.events';
 const queue = ns + '.${queueSuffix}';
 const ledger = process.env.LEDGER + '.${queueSuffix}';
-(async () => {
-  const connection = await amqp.connect(process.env.AMQP_URL);
+const seen = new Set();
+let stopping = false;
+let connection;
+// Reconnects when its connection is cut, like a real service must.
+async function start() {
+  connection = await amqp.connect(process.env.AMQP_URL);
+  connection.on('error', () => undefined);
+  connection.on('close', () => {
+    if (!stopping) setTimeout(() => start().catch((error) => console.error('reconnect failed: ' + error.message)), 200);
+  });
   const channel = await connection.createConfirmChannel();
+  channel.on('error', () => undefined);
   await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
   await channel.assertQueue(queue, { durable: true });
   await channel.bindQueue(queue, exchange, '${from}');
-  const seen = new Set();
   await channel.consume(queue, (message) => {
     const { data } = JSON.parse(message.content.toString());
     if (process.env.BUG !== '1' && seen.has(data.id)) return channel.ack(message);
@@ -48,9 +56,12 @@ const ledger = process.env.LEDGER + '.${queueSuffix}';
     channel.publish(exchange, '${reply}', Buffer.from(JSON.stringify({ event: '${reply}', data })), {}, () => channel.ack(message));
   });
   console.log('${queueSuffix} ready');
-  const stop = () => connection.close().finally(() => process.exit(0));
-  process.on('SIGTERM', stop);
-})().catch((error) => { console.error(error.message); process.exit(1); });
+}
+process.on('SIGTERM', () => {
+  stopping = true;
+  Promise.resolve(connection && connection.close()).finally(() => process.exit(0));
+});
+start().catch((error) => { console.error(error.message); process.exit(1); });
 `;
 
 interface Fixture {
@@ -180,6 +191,26 @@ describe('scenarios against foreign processes on RabbitMQ (manifest target, chao
     );
     const fine = await run(false, duplicate);
     expect({ failed: failedNames(fine), error: fine.error }).toEqual({ failed: [], error: undefined });
+  });
+
+  it('a lost ack then a cut (redeliver through the proxy): the greeter reconnects, gets it again, greets once', async () => {
+    const target = await world.target(false);
+    const text = hello
+      .replace('FAULTS', 'faults:\n  - redeliver: { event: HelloRequested, service: greeter }')
+      .replace(
+        'counts: { HelloSaid: 1 }',
+        'counts: { HelloSaid: 1 }, redelivered: { HelloRequested: { min: 1 } }',
+      )
+      .replace('LEDGER', path.join(world.dir, 'ledger-ok'));
+    const report = await runScenario(spec(target, text, world.ns), {
+      target,
+      chaos: proxyChaos(target),
+      cwd: world.dir,
+    });
+    expect({ failed: failedNames(report), error: report.error }).toEqual({ failed: [], error: undefined });
+    expect(report.events.some((event) => event.redelivered && event.source === `${world.ns}.greeter`)).toBe(
+      true,
+    );
   });
 
   it('the logger is killed after HelloSaid and started again: the durable queue keeps the message', async () => {

@@ -1,4 +1,5 @@
 import type { EventLog } from '../../observe/event-log';
+import { startFirehoseTap, type StartedFirehoseTap } from '../../observe/firehose-tap';
 import { startSystemTap } from '../../observe/system-tap';
 import type { StartedTarget } from '../../target/target';
 
@@ -19,9 +20,26 @@ export async function startTargetTaps(
   started: StartedTarget,
   log: EventLog,
   namespace: string,
+  options: {
+    /**
+     * Service queues whose redeliveries to record (through the firehose): services that run as processes, where
+     * Troupe does not see their consumers, for `then.flows.*.redelivered`.
+     */
+    readonly redeliveriesOn?: readonly string[];
+  } = {},
 ): Promise<TargetTaps> {
   const transport = started.openTransport('scenario-tap');
+  let redeliveries: StartedFirehoseTap | undefined;
   try {
+    if (options.redeliveriesOn && options.redeliveriesOn.length > 0) {
+      redeliveries = await startFirehoseTap({
+        transport,
+        log,
+        queues: options.redeliveriesOn,
+        accept: (delivery) => delivery.redelivered === true,
+        vhost: started.vhost,
+      });
+    }
     const tap = await startSystemTap({
       transport,
       exchanges: started.exchanges,
@@ -36,10 +54,12 @@ export async function startTargetTaps(
       isTapRecord: (source) => sources.has(source),
       async stop() {
         await tap.stop();
+        await redeliveries?.stop().catch(() => undefined);
         await transport.close();
       },
     };
   } catch (error) {
+    await redeliveries?.stop().catch(() => undefined);
     await transport.close();
     throw error;
   }
