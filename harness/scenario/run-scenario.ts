@@ -452,15 +452,28 @@ async function checkChains(state: RunState, checks: ScenarioCheck[]): Promise<vo
         // flow is quiet — nothing in flight (leaf types), or silent for a while — then the chain must be there:
         // a flow that took another path will not grow it, so there is no point waiting for the deadline.
         const observed = flowOf(state.log, flow.correlationId);
-        await observed
-          .quiescent({
-            idleFor: chainIdleMs,
-            within: Math.max(1, state.deadline - Date.now()),
-            ...(leaves ? { leafTypes: leaves } : {}),
-          })
-          .catch(() => undefined);
+        const causal = (): boolean =>
+          state.log
+            .byCorrelation(flow.correlationId)
+            .some((event) => event.identity?.causationId !== undefined);
+        const complete = causal()
+          ? await observed.toFollowChain(chain, { within: 1 }).then(
+              () => true,
+              () => false,
+            )
+          : missingFromOrder(state.log.byCorrelation(flow.correlationId), chain) === undefined;
+        // Already there: nothing to wait for.
+        if (!complete) {
+          await observed
+            .quiescent({
+              idleFor: chainIdleMs,
+              within: Math.max(1, state.deadline - Date.now()),
+              ...(leaves ? { leafTypes: leaves } : {}),
+            })
+            .catch(() => undefined);
+        }
         const events = state.log.byCorrelation(flow.correlationId);
-        if (events.some((event) => event.identity?.causationId !== undefined)) {
+        if (causal()) {
           await observed.toFollowChain(chain, { within: 1 });
           checks.push({ name, ok: true, correlationId: flow.correlationId });
         } else {
