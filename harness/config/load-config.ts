@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import type * as TsxCjsApi from 'tsx/cjs/api';
 import type * as TsxEsmApi from 'tsx/esm/api';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { nativeLoad } from '../_internals/import-user-module';
 import { ConfigError, formatConfigIssues, type ConfigIssue } from './config-error';
 import { troupeConfigSchema, type ResolvedTroupeConfig } from './config-schema';
 
@@ -115,26 +116,6 @@ async function importModule(file: string): Promise<unknown> {
   const esmApi = pathToFileURL(nodeRequire.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const { tsImport } = (await nativeImport(esmApi)) as typeof TsxEsmApi;
   return (await tsImport(url, url)) as unknown;
-}
-
-/**
- * Loads `id` with Node's own CommonJS loader, as required from `from`. Jest replaces `require` and `createRequire`
- * with its module registry, through which tsx's hooks cannot load a manifest (and a user's Jest has no TypeScript
- * transform to fall back on), but it leaves the loader's `_load` in place: tsx, and the manifest it loads, then run
- * in Node's registry.
- */
-function nativeLoad(id: string, from: string): unknown {
-  const loader = Module as unknown as {
-    _load?: (request: string, parent: Module, isMain: boolean) => unknown;
-    _nodeModulePaths?: (dir: string) => string[];
-  };
-  if (typeof loader._load !== 'function' || typeof loader._nodeModulePaths !== 'function') {
-    return createRequire(from)(id);
-  }
-  const parent = new Module(from);
-  parent.filename = from;
-  parent.paths = loader._nodeModulePaths(path.dirname(from));
-  return loader._load(id, parent, false);
 }
 
 /** Where tsx is resolved from: this module (CommonJS, or an ESM build with shims), else the working directory. */

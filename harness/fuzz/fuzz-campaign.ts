@@ -253,6 +253,8 @@ export async function loadCampaignTarget(spec: CampaignTargetSpec): Promise<SimT
  * which has only tsx's CommonJS hook); an ES module falls back to the user-module importer.
  */
 async function importTargetModule(file: string): Promise<Record<string, unknown>> {
+  // Built (dist/, npx troupe), this thread has no TypeScript hook: tsx's API loads the module.
+  if (!/\.ts$/.test(__filename)) return importUserModule(file);
   try {
     return createRequire(__filename)(file) as Record<string, unknown>;
   } catch (error) {
