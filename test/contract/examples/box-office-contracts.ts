@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Module from 'node:module';
 import path from 'node:path';
-import { loadConfig } from '../../../harness/config/load-config';
 import { captureProviderTarget } from '../../../harness/contracts/foreign/capture-provider';
 import {
   verifyConsumerByDelivery,
@@ -9,10 +7,8 @@ import {
 } from '../../../harness/contracts/foreign/deliver-to-consumer';
 import { verifyProviderTarget } from '../../../harness/contracts/pact/message-provider-target';
 import type { VerificationReport } from '../../../harness/contracts/pact/verify-message-provider';
-import { seededRandom } from '../../../harness/fuzz/_internals/seeded-random';
-import { targetFromConfig } from '../../../harness/target/config-target';
-import type { StartedTarget } from '../../../harness/target/target';
 import { repoRoot } from '../support/pact-fixtures';
+import { reportLines, startExample } from './example-run';
 
 /** Where the example and its committed pacts are. */
 export const boxOfficeDir = path.join(repoRoot, 'examples', 'box-office');
@@ -31,138 +27,91 @@ export interface BoxOfficeVerification {
  * declared. `BOX_OFFICE_NS` must be `ns` before the manifest is loaded (it names everything after it).
  */
 export async function verifyBoxOffice(ns: string, pactDir: string): Promise<BoxOfficeVerification> {
-  setProcessEnv('BOX_OFFICE_NS', ns);
-  const target = targetFromConfig(await loadConfig({ file: path.join(boxOfficeDir, 'troupe.config.ts') }));
-  const started = await target.start({ namespace: ns, random: seededRandom(13) });
-  const transport = started.openTransport('contracts');
-  try {
-    const pacts = (consumer: string): string[] => [path.join(pactDir, `${consumer}.json`)];
-    const contractExchange = (actual: string): string => actual.replace(`${ns}.`, 'box-office.');
-    const realExchange = (contract: string | undefined): string =>
-      (contract ?? '').replace('box-office.', `${ns}.`);
-    const publish = (exchange: string, routingKey: string, event: string, data: object) => ({
-      publish: { exchange: `${ns}.${exchange}`, routingKey, body: { event, data } },
-    });
-    const orderId = `contract-${ns}`;
+  await using example = await startExample(boxOfficeDir, 'BOX_OFFICE_NS', ns);
+  const { started, transport } = example;
+  const pacts = (consumer: string): string[] => [path.join(pactDir, `${consumer}.json`)];
+  const contractExchange = (actual: string): string => actual.replace(`${ns}.`, 'box-office.');
+  const realExchange = (contract: string | undefined): string =>
+    (contract ?? '').replace('box-office.', `${ns}.`);
+  const publish = (exchange: string, routingKey: string, event: string, data: object) => ({
+    publish: { exchange: `${ns}.${exchange}`, routingKey, body: { event, data } },
+  });
+  const orderId = `contract-${ns}`;
 
-    // Producers by capture: trigger them with the upstream message they react to, check what they publish.
-    const booking = captureProviderTarget(transport, {
-      provider: 'booking',
-      exchanges: started.exchanges,
-      triggers: {
-        ChargeCard: publish('events', '', 'OrderPlaced', {
-          orderId,
-          seats: 2,
-          amountCents: 9000,
-          email: 'fan@example.com',
-        }),
-      },
-      contractExchange,
-    });
-    const payments = captureProviderTarget(transport, {
-      provider: 'payments',
-      exchanges: started.exchanges,
-      states: { 'the amount is over the card limit': () => Promise.resolve() },
-      triggers: {
-        PaymentProcessed: publish('commands', 'payments', 'ChargeCard', {
-          orderId: `${orderId}-1`,
-          amountCents: 9000,
-        }),
-        PaymentDeclined: publish('commands', 'payments', 'ChargeCard', {
-          orderId: `${orderId}-2`,
-          amountCents: 90000,
-        }),
-      },
-      contractExchange,
-    });
-    const providers: VerificationReport[] = [
-      await verifyProviderTarget(booking, { kind: 'files', pactUrls: pacts('payments-booking') }),
-      await verifyProviderTarget(payments, { kind: 'files', pactUrls: pacts('booking-payments') }),
-    ];
-
-    // Consumers by delivery: each pact message through the real exchange and binding to the running service.
-    const running = (service: string) => () =>
-      started.service(service).running && started.failure() === undefined;
-    const ledgerFile = path.join(process.env['TMPDIR'] ?? '/tmp', `${ns}-ledger.jsonl`);
-    const consumers = [
-      await verifyConsumerByDelivery({
-        transport,
-        url: started.brokerUrl,
-        spec: {
-          consumer: 'payments',
-          queue: `${ns}.payments`,
-          exchangeFor: realExchange,
-          alive: running('payments'),
-          // Its state: the ledger has the charge of the pact's order.
-          probe: () => {
-            const pact = JSON.parse(readFileSync(pacts('payments-booking')[0] ?? '', 'utf8')) as {
-              interactions: { contents: { content: { data: { orderId: string } } } }[];
-            };
-            const wanted = pact.interactions[0]?.contents.content.data.orderId;
-            const charged = readFileSync(ledgerFile, 'utf8').includes(`"orderId":"${wanted}"`);
-            return charged
-              ? Promise.resolve()
-              : Promise.reject(new Error(`no charge for ${wanted} in the ledger`));
-          },
-        },
-        pactFiles: pacts('payments-booking'),
+  // Producers by capture: trigger them with the upstream message they react to, check what they publish.
+  const booking = captureProviderTarget(transport, {
+    provider: 'booking',
+    exchanges: started.exchanges,
+    triggers: {
+      ChargeCard: publish('events', '', 'OrderPlaced', {
+        orderId,
+        seats: 2,
+        amountCents: 9000,
+        email: 'fan@example.com',
       }),
-      await verifyConsumerByDelivery({
-        transport,
-        url: started.brokerUrl,
-        spec: {
-          consumer: 'booking',
-          queue: { connection: `${ns}.booking.` },
-          exchangeFor: realExchange,
-          alive: running('booking'),
-        },
-        pactFiles: pacts('booking-payments'),
+    },
+    contractExchange,
+  });
+  const payments = captureProviderTarget(transport, {
+    provider: 'payments',
+    exchanges: started.exchanges,
+    states: { 'the amount is over the card limit': () => Promise.resolve() },
+    triggers: {
+      PaymentProcessed: publish('commands', 'payments', 'ChargeCard', {
+        orderId: `${orderId}-1`,
+        amountCents: 9000,
       }),
-    ];
-    const lines = [
-      ...providers.flatMap((report) =>
-        report.interactions.map(
-          (interaction) =>
-            `${interaction.ok ? 'ok  ' : 'FAIL'} producer ${report.provider} → ${interaction.consumer}: ${interaction.description} (by capture)` +
-            interaction.mismatches
-              .map((mismatch) => `\n       ${mismatch.path}: ${mismatch.message}`)
-              .join(''),
-        ),
-      ),
-      ...consumers.flatMap((report) =>
-        report.interactions.map(
-          (verdict) =>
-            `${verdict.ok ? 'ok  ' : 'FAIL'} consumer ${report.consumer} ← ${verdict.provider}: ${verdict.description} — ${verdict.outcome}: ${verdict.detail}`,
-        ),
-      ),
-    ];
-    return { providers, consumers, lines };
-  } finally {
-    await transport.close();
-    await stopAndTearDown(started, ns);
-  }
-}
+      PaymentDeclined: publish('commands', 'payments', 'ChargeCard', {
+        orderId: `${orderId}-2`,
+        amountCents: 90000,
+      }),
+    },
+    contractExchange,
+  });
+  const providers: VerificationReport[] = [
+    await verifyProviderTarget(booking, { kind: 'files', pactUrls: pacts('payments-booking') }),
+    await verifyProviderTarget(payments, { kind: 'files', pactUrls: pacts('booking-payments') }),
+  ];
 
-/**
- * Sets a variable in Node's own `process.env` too: under Jest, `process.env` is a per-file copy, while the
- * manifest is loaded by Node's module loader (see loadConfig) and reads the real one.
- */
-function setProcessEnv(name: string, value: string): void {
-  process.env[name] = value;
-  const loader = Module as unknown as { _load?: (request: string) => unknown };
-  const real = loader._load?.('node:process') as NodeJS.Process | undefined;
-  if (real) real.env[name] = value;
-}
-
-async function stopAndTearDown(started: StartedTarget, ns: string): Promise<void> {
-  await started.stop();
-  const { execFile } = await import('node:child_process');
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [path.join(boxOfficeDir, 'services', 'teardown.js')],
-      { env: { ...process.env, BOX_OFFICE_NS: ns } },
-      (error) => (error === null ? resolve() : reject(new Error(`teardown.js failed: ${error.message}`))),
-    ),
-  );
+  // Consumers by delivery: each pact message through the real exchange and binding to the running service.
+  const running = (service: string) => () =>
+    started.service(service).running && started.failure() === undefined;
+  const ledgerFile = path.join(process.env['TMPDIR'] ?? '/tmp', `${ns}-ledger.jsonl`);
+  const consumers = [
+    await verifyConsumerByDelivery({
+      transport,
+      url: started.brokerUrl,
+      spec: {
+        consumer: 'payments',
+        queue: `${ns}.payments`,
+        exchangeFor: realExchange,
+        alive: running('payments'),
+        // Its state: the ledger has the charge of the pact's order.
+        probe: () => {
+          const pact = JSON.parse(readFileSync(pacts('payments-booking')[0] ?? '', 'utf8')) as {
+            interactions: { contents: { content: { data: { orderId: string } } } }[];
+          };
+          const wanted = pact.interactions[0]?.contents.content.data.orderId;
+          const charged = readFileSync(ledgerFile, 'utf8').includes(`"orderId":"${wanted}"`);
+          return charged
+            ? Promise.resolve()
+            : Promise.reject(new Error(`no charge for ${wanted} in the ledger`));
+        },
+      },
+      pactFiles: pacts('payments-booking'),
+    }),
+    await verifyConsumerByDelivery({
+      transport,
+      url: started.brokerUrl,
+      spec: {
+        consumer: 'booking',
+        queue: { connection: `${ns}.booking.` },
+        exchangeFor: realExchange,
+        alive: running('booking'),
+      },
+      pactFiles: pacts('booking-payments'),
+    }),
+  ];
+  const lines = reportLines(providers, consumers);
+  return { providers, consumers, lines };
 }
