@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as amqplib from 'amqplib';
 import { startChaosProxy, startControlApi } from '../../../harness/chaos/index';
 import { AMQP_URL, Broker, until } from './chaos-support';
@@ -99,5 +102,35 @@ describe('chaos proxy standalone', () => {
     expect(out).toMatch(
       /fault log \(1 entry\):\n\s+\+\d+ ms\s+billing \(conn 1\)\s+delay\s+delivery of key it\.chaos\.cli\.\w+: held 50 ms/,
     );
+  });
+
+  it('`troupe proxy --plan` with a bad fault exits 2 naming the file, the fault and the field', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'troupe-chaos-'));
+    try {
+      const file = path.join(dir, 'chaos.yaml');
+      writeFileSync(file, 'faults:\n  - { kind: pause, service: billing, ms: soon }\n');
+      const result = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'harness/cli/main.ts',
+          'proxy',
+          '--upstream',
+          AMQP_URL,
+          '--listen',
+          'billing=0',
+          '--plan',
+          file,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(
+        `${file}: faults.0.ms: Invalid input: expected number, received string`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
