@@ -45,7 +45,8 @@ export function registerScenariosCommand(program: Command): void {
     .option('--timeline', 'print the timeline of passing scenarios too')
     .option(
       '--write-schema',
-      "write the target's scenario JSON Schema (its events, services, steps, probes) to scenarios/scenario.schema.json and exit",
+      "write the target's scenario JSON Schema (its events, services, steps, probes) to scenarios/scenario.schema.json " +
+        '(next to the manifest) and exit',
     );
   addConfigOption(command)
     .addHelpText(
@@ -76,7 +77,11 @@ async function scenariosCommand(glob: string, options: ScenariosCommandOptions):
   const specsTarget = await acquireTarget({ ...flags, sim: options.sim ?? false, specsOnly: true });
   const loadOptions = scenarioLoadOptions(specsTarget.target, specsTarget.vocabulary);
   if (options.writeSchema) {
-    const file = path.join('scenarios', 'scenario.schema.json');
+    // Next to the manifest (its scenarios/ folder), or in the working directory's for the reference shop.
+    const file = path.relative(
+      process.cwd(),
+      path.join(specsTarget.dir, 'scenarios', 'scenario.schema.json'),
+    );
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, await prettyJson(scenarioJsonSchemaText(loadOptions.vocabulary)));
     console.log(`wrote ${file} (${specsTarget.target.name})`);
