@@ -14,9 +14,14 @@ export interface FaultLogEntry {
   readonly detail: string;
 }
 
-/** The fault log of one proxy: append-only, in order. */
+/** Entries a proxy keeps; a long-running `troupe proxy` with probabilistic faults drops the oldest tenth beyond. */
+const MAX_ENTRIES = 100_000;
+
+/** The fault log of one proxy: append-only, in order (the oldest dropped beyond 100,000 entries, and counted). */
 export class FaultLog {
   private readonly entries: FaultLogEntry[] = [];
+  /** Entries dropped to bound memory. */
+  dropped = 0;
   constructor(
     private readonly startedAt: number,
     private readonly onEntry?: (entry: FaultLogEntry) => void,
@@ -25,6 +30,11 @@ export class FaultLog {
   record(entry: Omit<FaultLogEntry, 'atMs' | 'time'>): void {
     const now = Date.now();
     const full: FaultLogEntry = { atMs: now - this.startedAt, time: new Date(now).toISOString(), ...entry };
+    if (this.entries.length >= MAX_ENTRIES) {
+      const drop = MAX_ENTRIES / 10;
+      this.entries.splice(0, drop);
+      this.dropped += drop;
+    }
     this.entries.push(full);
     this.onEntry?.(full);
   }
