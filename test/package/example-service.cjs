@@ -27,6 +27,8 @@ const consumer = rabbit.createConsumer(
       typeof message.body === 'string' || Buffer.isBuffer(message.body)
         ? JSON.parse(message.body.toString())
         : message.body;
+    // Not Troupe's envelope: not for this service (acked, never requeued in a loop).
+    if (typeof request?.correlationId !== 'string' || typeof request.payload?.exampleId !== 'string') return;
     const eventId = randomUUID();
     const reply = {
       eventId,

@@ -245,7 +245,7 @@ describe('the packed package, installed into a scratch project outside the repos
     expect(output).toContain('fuzz smoke passed');
   }, 320_000);
 
-  it('`npx troupe init` sets up Jest; the generated test passes against a small service on RabbitMQ', async () => {
+  it('`npx troupe init` sets up Jest; the generated test and scenario pass against a small service on RabbitMQ', async () => {
     // The project says it uses Jest (detection reads package.json); the repo's Jest binary runs it.
     const manifest = JSON.parse(await readFile(path.join(scratch, 'package.json'), 'utf8')) as Record<
       string,
@@ -266,6 +266,9 @@ describe('the packed package, installed into a scratch project outside the repos
     service = await startService(scratch);
     const jest = await succeed('npm', ['run', 'test:troupe', '--', '--ci'], scratch);
     expect(jest).toMatch(/Tests:\s+1 passed, 1 total/);
+    // The compiled CLI loads the TypeScript manifest and runs the generated scenario against the same service.
+    const scenarios = await succeed('npx', ['--no', '--', 'troupe', 'scenarios', 'scenarios'], scratch);
+    expect(scenarios).toContain('1/1 scenario(s) passed');
   }, 180_000);
 
   it('the generated test fails when the service is not running (it proves something)', async () => {

@@ -61,8 +61,13 @@ when:
       as: example
       exchange: ${exchange}
       routingKey: example.requested
-      event: ExampleRequested
-      payload: { exampleId: '{{flow.key}}' }
+      body: # Troupe's envelope (the manifest's adapter): {{uuid NAME}} is a new id, {{flow.key}} the flow's key
+        eventId: '{{uuid request}}'
+        eventType: ExampleRequested
+        version: '1.0'
+        correlationId: '{{flow.correlationId}}'
+        causationId: '{{flow.correlationId}}'
+        payload: { exampleId: '{{flow.key}}' }
 then:
   flows:
     example:
