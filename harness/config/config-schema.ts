@@ -262,14 +262,41 @@ export const flowConfigSchema = z.strictObject({
 export type FlowConfig = z.infer<typeof flowConfigSchema>;
 
 /** The whole manifest. */
-export const troupeConfigSchema = z.strictObject({
-  /** Shown in reports; default the manifest's folder name. */
-  name: z.string().min(1).optional(),
-  broker: brokerConfigSchema,
-  services: z.record(name, serviceConfigSchema).default({}),
-  adapter: adapterConfigSchema.default('troupe'),
-  flows: z.record(name, flowConfigSchema).default({}),
-});
+export const troupeConfigSchema = z
+  .strictObject({
+    /** Shown in reports; default the manifest's folder name. */
+    name: z.string().min(1).optional(),
+    broker: brokerConfigSchema,
+    services: z.record(name, serviceConfigSchema).default({}),
+    adapter: adapterConfigSchema.default('troupe'),
+    flows: z.record(name, flowConfigSchema).default({}),
+  })
+  .superRefine((config, context) => {
+    // Cross-field checks, so a manifest that cannot work is refused before anything starts.
+    const exchanges = config.broker.exchanges.map((exchange) => exchange.name);
+    exchanges.forEach((exchange, index) => {
+      if (exchanges.indexOf(exchange) !== index) {
+        context.addIssue({
+          code: 'custom',
+          path: ['broker', 'exchanges', index, 'name'],
+          message: `exchange "${exchange}" is listed twice`,
+        });
+      }
+    });
+    for (const [flow, definition] of Object.entries(config.flows)) {
+      if (!('publish' in definition.start)) continue;
+      const exchange = definition.start.publish.exchange;
+      if (exchange !== undefined && exchange !== '' && !exchanges.includes(exchange)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['flows', flow, 'start', 'publish', 'exchange'],
+          message:
+            `unknown exchange "${exchange}": list it under broker.exchanges (known: ${exchanges.join(', ')}), ` +
+            `or use "" for the default exchange`,
+        });
+      }
+    }
+  });
 
 /** A manifest as written (defaults not applied yet): what `defineConfig` takes. */
 export type TroupeConfig = z.input<typeof troupeConfigSchema>;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ConfigError } from '../../../harness/config/config-error';
-import { findConfigFile, loadConfig } from '../../../harness/config/load-config';
+import { findConfigFile, loadConfig, validateConfig } from '../../../harness/config/load-config';
 
 const fixtures = path.join(__dirname, 'fixtures');
 
@@ -114,6 +114,31 @@ describe('loadConfig', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('cross-field: a flow publishing to an exchange the broker section does not list', () => {
+    const error = (() => {
+      try {
+        validateConfig(
+          {
+            broker: { exchanges: [{ name: 'shop', type: 'topic' }] },
+            flows: {
+              order: { start: { publish: { exchange: 'shp', body: {} } }, key: 'id', terminal: ['Done'] },
+            },
+          },
+          'troupe.config.json',
+        );
+      } catch (e) {
+        return e as ConfigError;
+      }
+      return undefined;
+    })();
+    expect(error?.issues).toEqual([
+      expect.objectContaining({
+        path: 'flows.order.start.publish.exchange',
+        message: expect.stringMatching(/unknown exchange "shp"/) as unknown,
+      }),
+    ]);
   });
 
   it('a missing --config file is config-not-found', async () => {
