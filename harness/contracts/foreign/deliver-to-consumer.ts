@@ -88,7 +88,7 @@ export async function verifyConsumerByDelivery(
   });
   const deadLettered = new Set<string>();
   const exclusive = new Set<string>();
-  const last: { counters?: Counters } = {};
+  const last: { counters?: Counters | undefined } = {};
   let tap: Subscription | undefined;
   try {
     const stats = await queueStats(spec.queue, options.rabbitmqctl);
@@ -140,7 +140,7 @@ async function deliverOne(
     /** Queues a passive declare cannot read (exclusive to the consumer's connection). */
     readonly exclusive: Set<string>;
     /** The counters the previous interaction ended with. */
-    readonly last: { counters?: Counters };
+    readonly last: { counters?: Counters | undefined };
   },
 ): Promise<DeliveryVerdict> {
   const { spec, transport, inspector } = context;
@@ -236,8 +236,11 @@ async function deliverOne(
   }
   // Acked — or rejected without a dead-letter exchange, which the broker cannot tell apart.
   await new Promise((resolve) => setTimeout(resolve, spec.settleMs ?? 300));
-  const after = await counters();
-  context.last.counters = after;
+  // A process handle says whether the consumer survived; without one (or on a named queue, where it is cheap),
+  // its consumer count does.
+  const cheap = !context.exclusive.has(spec.queue);
+  const after = cheap || spec.alive === undefined ? await counters() : before;
+  context.last.counters = cheap ? after : undefined;
   if (context.deadLettered.has(messageId))
     return verdict('rejected', `rejected and dead-lettered (sent to ${where})`);
   if (crashed() || after.consumers < before.consumers) {

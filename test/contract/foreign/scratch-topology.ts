@@ -1,16 +1,11 @@
 import amqp from 'amqplib';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 /** A test's own exchanges and queues on the shared broker, deleted on dispose (names carry the test's prefix). */
 export interface ScratchTopology extends AsyncDisposable {
   readonly url: string;
-  /** Waits (bounded) until the broker lists a queue whose name starts with `prefix`. */
-  waitForQueue(prefix: string, timeoutMs?: number): Promise<string>;
-  /** Deletes a queue a foreign process declared (also done on dispose for every queue named after the prefix). */
   readonly prefix: string;
+  /** A queue or exchange a foreign process declares, to delete on dispose too. */
+  own(kind: 'queue' | 'exchange', name: string): void;
 }
 
 /** Declares `topology` (queues with their bindings) under `prefix`; dispose deletes everything named after it. */
@@ -34,32 +29,20 @@ export async function withScratchTopology(
     await channel.assertQueue(queue.name, { durable: false });
     for (const key of queue.bindings) await channel.bindQueue(queue.name, queue.exchange, key);
   }
+  // Deletes by name (no rabbitmqctl listing: ~2 s a call): the test's own names, and those it registers.
+  const owned = new Set<string>(topology.queues.map((queue) => queue.name));
+  const exchanges = new Set<string>(topology.exchanges.map((exchange) => exchange.name));
   const dispose = async (): Promise<void> => {
-    const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', 'name']);
-    const { stdout: exchanges } = await run('rabbitmqctl', ['-q', 'list_exchanges', 'name']);
     const cleanup = await connection.createChannel();
-    for (const name of stdout.split('\n').map((line) => line.trim())) {
-      if (name.startsWith(`${prefix}.`)) await cleanup.deleteQueue(name);
-    }
-    for (const name of exchanges.split('\n').map((line) => line.trim())) {
-      if (name.startsWith(`${prefix}.`)) await cleanup.deleteExchange(name);
-    }
+    for (const name of owned) await cleanup.deleteQueue(name);
+    for (const name of exchanges) await cleanup.deleteExchange(name);
     await connection.close();
   };
   return {
     url,
     prefix,
-    async waitForQueue(queuePrefix, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', 'name']);
-        const found = stdout
-          .split('\n')
-          .map((line) => line.trim())
-          .find((name) => name.startsWith(queuePrefix));
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no queue ${queuePrefix}* after ${timeoutMs} ms`);
-      }
+    own(kind, name) {
+      (kind === 'queue' ? owned : exchanges).add(name);
     },
     [Symbol.asyncDispose]: dispose,
   };
