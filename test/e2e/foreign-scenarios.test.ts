@@ -213,6 +213,15 @@ describe('scenarios against foreign processes on RabbitMQ (manifest target, chao
     );
   });
 
+  it('the greeter paused by the proxy for a second: the flow waits, then ends', async () => {
+    const report = await run(false, 'faults:\n  - pause: { service: greeter, for: 1s }');
+    expect({ failed: failedNames(report), error: report.error }).toEqual({ failed: [], error: undefined });
+    expect(report.flows[0]?.terminalAfterMs).toBeGreaterThanOrEqual(900);
+    expect(report.faults.map((fault) => fault.detail)).toContain(
+      "as when started: greeter's consumers paused for 1000 ms",
+    );
+  });
+
   it('the logger is killed after HelloSaid and started again: the durable queue keeps the message', async () => {
     const report = await run(
       false,
