@@ -5,6 +5,7 @@ import {
   durationMs,
   type FlowConfig,
   type ProcessServiceConfig,
+  type ResolvedTroupeConfig,
   type ServiceConfig,
 } from '../config/config-schema';
 import { markInjected } from '../observe/injected-message';
@@ -68,10 +69,7 @@ async function startConfigTarget(
   context: TargetContext,
 ): Promise<StartedTarget> {
   const { config, dir } = loaded;
-  const brokerUrl = withVhost(
-    context.brokerUrl ?? config.broker.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
-    config.broker.vhost,
-  );
+  const brokerUrl = manifestBrokerUrl(config, context.brokerUrl);
   const vhost = config.broker.vhost ?? vhostOf(brokerUrl);
   const say = context.log ?? (() => undefined);
   let failure: ServiceExit | undefined;
@@ -414,6 +412,17 @@ function externalService(name: string, queues: readonly string[], context: Targe
     output: () => [],
     tail: () => [],
   };
+}
+
+/**
+ * The broker URL a manifest means: `override` (a runner's), else `broker.url`, else `AMQP_URL`, else the local
+ * default — with `broker.vhost` added when the URL names none.
+ */
+export function manifestBrokerUrl(config: Pick<ResolvedTroupeConfig, 'broker'>, override?: string): string {
+  return withVhost(
+    override ?? config.broker.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
+    config.broker.vhost,
+  );
 }
 
 /** Adds the manifest's vhost to a URL without one. */

@@ -10,7 +10,7 @@ import type { KnownBug } from '../../../reference-services/kit/bugs';
 import { importUserModule } from '../../_internals/import-user-module';
 import { startProxyRouter, type ProxyRouter } from '../../fuzz/broker/proxy-router';
 import type { Target } from '../../target/target';
-import { DEFAULT_AMQP_URL } from '../../transport/amqp/amqp-transport';
+import { manifestBrokerUrl } from '../../target/config-target';
 import { CliExit } from '../cli-exit';
 import { CONFIG_OPTION_HELP, resolveTarget } from '../resolve-target';
 import { progressBar } from './fuzz/progress-bar';
@@ -250,7 +250,7 @@ async function brokerTarget(
   // any broker the proxy reaches.
   if (options.proxy === false) return { target: choice.target, firstLine: choice.firstLine };
   const router = await startProxyRouter({
-    upstream: choice.loaded.config.broker.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
+    upstream: manifestBrokerUrl(choice.loaded.config),
     services: Object.entries(choice.loaded.config.services)
       .filter(([, service]) => !('external' in service))
       .map(([name]) => name),

@@ -4,6 +4,7 @@ import { seededRandom } from '../../fuzz/_internals/seeded-random';
 import { ObserveError } from '../../observe/observe-error';
 import { PgEventStore } from '../../observe/pg-event-store';
 import { traceFlow, type TraceSource } from '../../observe/trace';
+import { manifestBrokerUrl } from '../../target/config-target';
 import { terminalTypesOf, type StartedTarget } from '../../target/target';
 import { AmqpTransport } from '../../transport/amqp/amqp-transport';
 import { connectionName } from '../../transport/amqp/connection-name';
@@ -108,7 +109,10 @@ export function registerTraceCommand(program: Command): void {
               log: (line) => console.error(line),
             });
           }
-          const url = flags.amqpUrl ?? started?.brokerUrl ?? manifest?.loaded.config.broker.url;
+          const url =
+            flags.amqpUrl ??
+            started?.brokerUrl ??
+            (manifest ? manifestBrokerUrl(manifest.loaded.config) : undefined);
           transport = new AmqpTransport({
             ...(url ? { url } : {}),
             connectionName: connectionName('trace'),
