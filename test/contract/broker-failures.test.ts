@@ -30,7 +30,11 @@ beforeEach(async () => {
 afterEach(() => broker[Symbol.asyncDispose]());
 
 /** Scripts the broker to hand `orders` the committed payments → orders pact; `branches` adds pb:branch-version. */
-function servePaymentsPactToOrders(options: { readonly branches: boolean }): { resultsPath: string } {
+function servePaymentsPactToOrders(options: {
+  readonly branches: boolean;
+  /** Serve the pact as pending, with a routing key orders does not use (it fails). */
+  readonly pendingAndBroken?: boolean;
+}): { resultsPath: string } {
   const forVerification = '/pacts/provider/orders/for-verification';
   const pactPath = '/pacts/provider/orders/consumer/payments/pact-version/p1';
   broker.on((request, base) => {
@@ -42,7 +46,7 @@ function servePaymentsPactToOrders(options: { readonly branches: boolean }): { r
             pacts: [
               {
                 shortDescription: 'latest from main',
-                verificationProperties: { pending: false, notices: [] },
+                verificationProperties: { pending: options.pendingAndBroken === true, notices: [] },
                 _links: { self: { href: `${base}${pactPath}`, name: 'payments' } },
               },
             ],
@@ -51,7 +55,12 @@ function servePaymentsPactToOrders(options: { readonly branches: boolean }): { r
       };
     }
     if (request.method === 'GET' && request.path === pactPath) {
-      const pact = JSON.parse(readFileSync(path.join(pactDir, 'payments-orders.json'), 'utf8')) as object;
+      const pact = JSON.parse(readFileSync(path.join(pactDir, 'payments-orders.json'), 'utf8')) as {
+        interactions: { metadata: Record<string, string> }[];
+      };
+      if (options.pendingAndBroken) {
+        for (const interaction of pact.interactions) interaction.metadata['routingKey'] = 'orders.renamed';
+      }
       return {
         status: 200,
         body: {
@@ -137,6 +146,19 @@ describe('verification results that cannot be published fail the run (recording 
     const queries = broker.find('POST', '/pacts/provider/orders/for-verification');
     expect(queries.length).toBe(2);
     for (const query of queries) expect(query.body).toMatchObject({ providerVersionBranch: gitBranch });
+  });
+
+  it('a failing pending pact does not fail the verification, and its failed result is still published', async () => {
+    const { resultsPath } = servePaymentsPactToOrders({ branches: true, pendingAndBroken: true });
+    const report = await verifyProviderTarget(shopProviderTarget('orders'), {
+      kind: 'broker',
+      broker: { baseUrl: broker.url, token },
+      ci: { version: sha, branch: 'main' },
+    });
+    expect(report.interactions.every((interaction) => !interaction.ok && interaction.pending)).toBe(true);
+    expect(report.ok).toBe(true);
+    expect(report.publication).toEqual({ published: 1, failures: [] });
+    expect(broker.find('POST', resultsPath)[0]?.body).toMatchObject({ success: false });
   });
 
   it('empty environment values count as unset', () => {
