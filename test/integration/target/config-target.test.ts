@@ -160,7 +160,11 @@ describe('manifest target: services as processes (real RabbitMQ)', () => {
     const other = `${exchange}.topic`;
     await admin.exchangeDeclare({ exchange: other, type: 'topic', autoDelete: true });
     try {
-      const t = target({ ...manifest(), broker: { exchanges: [{ name: other, type: 'fanout' }] } });
+      const t = target({
+        ...manifest(),
+        broker: { exchanges: [{ name: other, type: 'fanout' }] },
+        flows: {},
+      });
       const error = await rejection(t.start(context()));
       expect(error.code).toBe('exchange-mismatch');
       expect(error.message).toMatch(
