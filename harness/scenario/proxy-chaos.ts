@@ -1,7 +1,19 @@
 import { describeChaosFault } from '../chaos/plan/chaos-fault';
 import { startChaosProxy, type StartedChaosProxy } from '../chaos/start-chaos-proxy';
 import type { Target } from '../target/target';
+import type { ChaosFaultKind } from '../chaos/plan/chaos-fault';
 import type { ScenarioChaosFactory } from './scenario-chaos';
+import type { ScenarioFault } from './scenario-schema';
+
+/** The scenario fault a proxy fault applies, for the report (the others are the proxy's own). */
+const scenarioKindOf: Partial<Record<ChaosFaultKind, ScenarioFault['kind']>> = {
+  duplicate: 'duplicate',
+  delay: 'delay',
+  reorder: 'reorder',
+  'lose-ack': 'redeliver',
+  pause: 'pause',
+  cut: 'cut',
+};
 
 /**
  * The chaos proxy for a scenario run against `target`'s services: one listener per service, started when the
@@ -16,7 +28,7 @@ export function proxyChaos(target: Target): ScenarioChaosFactory {
         upstream: brokerUrl,
         listeners: target.serviceNames.map((service) => ({ service })),
         adapter: target.adapter,
-        onFault: (entry) => note(`${entry.service}: ${entry.detail}`),
+        onFault: (entry) => note(`proxy: ${entry.service}: ${entry.detail}`, scenarioKindOf[entry.kind]),
       }));
     const running = async (): Promise<StartedChaosProxy> => {
       if (!proxy) throw new Error('no service of this target goes through the chaos proxy (all external?)');

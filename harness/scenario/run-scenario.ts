@@ -128,7 +128,10 @@ export async function runScenario(
         (fault) => isMessageFault(fault.kind) || fault.kind === 'pause' || fault.kind === 'cut',
       )
     ) {
-      chaos = await options.chaos({ namespace, note: (detail) => injector.note('proxy', detail) });
+      chaos = await options.chaos({
+        namespace,
+        note: (detail, kind) => injector.note(kind ?? 'proxy', detail),
+      });
     }
     const starting = await target.start({
       namespace,
@@ -206,11 +209,11 @@ export async function runScenario(
     runState.deadline = Date.now() + spec.within;
     await faults.begin();
     await runSteps(runState, 'when', spec.when);
-    checkMessageFaultsApplicable(spec, injector, chaos, checks);
     await awaitTerminals(runState, checks);
     await checkChains(runState, checks);
     await settle(runState, tapped, checks);
     await checkLifecycleFaults(faults, checks);
+    checkMessageFaults(spec, injector, chaos, checks);
     checkCounts(runState, tapped, checks);
     checkPayloads(runState, checks);
     checks.push(
@@ -302,19 +305,32 @@ function isMessageFault(kind: string): boolean {
   return ['duplicate', 'delay', 'reorder', 'redeliver'].includes(kind);
 }
 
-/** Message faults need the target's transports (in process) or the proxy; say so rather than prove nothing. */
-function checkMessageFaultsApplicable(
+/**
+ * Message faults must have been applied at least once — a `duplicate` of an event nobody consumed proved nothing —
+ * and they need the target's transports (in process) or the proxy.
+ */
+function checkMessageFaults(
   spec: ScenarioSpec,
   injector: FaultInjector,
   chaos: ScenarioChaos | undefined,
   checks: ScenarioCheck[],
 ): void {
-  if (injector.inProcess || chaos) return;
-  for (const fault of spec.faults.filter((entry) => isMessageFault(entry.kind))) {
+  for (const fault of spec.faults) {
+    if (!isMessageFault(fault.kind) || !('event' in fault)) continue;
+    const name = `fault ${fault.kind} ${fault.event}${fault.service ? ` to ${fault.service}` : ''} was applied`;
+    if (!injector.inProcess && !chaos) {
+      checks.push({
+        name,
+        ok: false,
+        detail: 'the target runs its services as processes and no chaos proxy was given: nothing was faulted',
+      });
+      continue;
+    }
+    const applied = injector.applied().some((entry) => entry.kind === fault.kind);
     checks.push({
-      name: `fault ${fault.kind} can be applied`,
-      ok: false,
-      detail: 'the target runs its services as processes and no chaos proxy was given: nothing was faulted',
+      name,
+      ok: applied,
+      detail: applied ? undefined : `no ${fault.event} reached ${fault.service ?? 'a consumer'} to fault`,
     });
   }
 }

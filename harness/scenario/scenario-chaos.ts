@@ -19,8 +19,11 @@ export interface ScenarioChaos {
 /** What the runner tells the proxy when it opens it for one run. */
 export interface ScenarioChaosContext {
   readonly namespace: string;
-  /** Records what the proxy did in the report's list of applied faults. */
-  readonly note: (detail: string) => void;
+  /**
+   * Records what the proxy did in the report's list of applied faults, under the scenario fault kind it applied
+   * (a lost ack is `redeliver`), or `proxy` for its own lines.
+   */
+  readonly note: (detail: string, kind?: ScenarioFault['kind']) => void;
 }
 
 /** Opens the proxy for one run. */

@@ -125,6 +125,18 @@ describe('runScenario on a toy choreography (a Target object, in-memory transpor
     expect(reached).toBeGreaterThanOrEqual(600);
   });
 
+  it('a message fault that never found its message fails the scenario: it proved nothing', async () => {
+    const idle = scenario(
+      base.replace('then:', 'faults:\n  - delay: { event: ReceiptMailed, by: 1s, service: billing }\nthen:'),
+    );
+    const report = await runScenario(idle, { target: toyTarget(), mode: 'sim' });
+    expect(report.checks).toContainEqual({
+      name: 'fault delay ReceiptMailed to billing was applied',
+      ok: false,
+      detail: 'no ReceiptMailed reached billing to fault',
+    });
+  });
+
   it('a fault whose trigger never comes fails the scenario: it proved nothing', async () => {
     const never = scenario(
       base.replace('then:', 'faults:\n  - restart: { service: billing, after: InvoiceRejected }\nthen:'),
