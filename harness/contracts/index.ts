@@ -28,5 +28,32 @@ export { canIDeploy, publishPacts, recordDeployment } from './broker/pact-broker
 export { brokerFromEnv } from './broker/broker-config';
 export type { BrokerConfig } from './broker/broker-config';
 export { ciContext } from './broker/ci-context';
+export { canIDeployAll, formatDeployTable } from './broker/can-i-deploy-all';
+export type { CanIDeployAllOptions, DeployVerdict } from './broker/can-i-deploy-all';
+export { explainBrokerFailure, formatBrokerHint } from './broker/explain-broker-failure';
+export type { BrokerFailureHint } from './broker/explain-broker-failure';
+export type { PublicationFailure } from './broker/verification-results';
+export type { PublicationReport } from './pact/verify-message-provider';
+export { eventMessageMetadata } from './pact/event-message';
+export { startTrafficRecorder } from './record/record-traffic';
+export type { RecordedMessage, RecordTrafficOptions, TrafficRecorder } from './record/record-traffic';
+export { pactsFromTraffic, recordedPactFile, writeRecordedPacts } from './record/pacts-from-traffic';
+export type { PactsFromTrafficOptions, RecordedInteraction, RecordedPact } from './record/pacts-from-traffic';
+export { inferContract } from './record/infer-contract';
+export type { InferContractOptions, InferredContract, InferredField } from './record/infer-contract';
+export { runContractActions } from './foreign/contract-action';
+export type { ActionContext, ContractAction, ContractActions } from './foreign/contract-action';
+export { captureProviderTarget } from './foreign/capture-provider';
+export type { CaptureProviderSpec } from './foreign/capture-provider';
+export { verifyHttpMessageProvider } from './foreign/http-message-provider';
+export type { HttpMessageProviderSpec } from './foreign/http-message-provider';
+export { verifyConsumerByDelivery } from './foreign/deliver-to-consumer';
+export type {
+  DeliveryConsumerSpec,
+  DeliveryOutcome,
+  DeliveryReport,
+  DeliveryVerdict,
+  DeliveryVerificationOptions,
+} from './foreign/deliver-to-consumer';
 export { ContractError } from './contract-error';
 export type { ContractErrorCode } from './contract-error';
