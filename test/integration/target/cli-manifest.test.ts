@@ -55,6 +55,9 @@ describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the r
     const admin = new Connection({ url, connectionName: connectionName('it-cli-admin') });
     admin.on('error', () => undefined);
     await admin.exchangeDelete({ exchange }).catch(() => undefined);
+    // The manifest is loaded by Node's own loader, which does not see Jest's copy of process.env: it may have
+    // used its fallback exchange name instead of SAGA_EXCHANGE.
+    await admin.exchangeDelete({ exchange: 'it.saga.events' }).catch(() => undefined);
     await admin.close();
   });
 
