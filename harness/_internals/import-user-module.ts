@@ -53,11 +53,12 @@ export function nativeLoad(id: string, from: string): unknown {
 
 /** A real dynamic `import()` that no bundler turns into `require` (this file is also compiled to CommonJS). */
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point: keep import() native
-const nativeImport = new Function('specifier', 'return import(specifier)') as (
+export const nativeImport = new Function('specifier', 'return import(specifier)') as (
   specifier: string,
 ) => Promise<unknown>;
 
-function isEsmOnly(error: unknown): boolean {
+/** True when `require` refused a module that must be loaded as ESM (top-level await, `.mts`, `"type": "module"`). */
+export function isEsmOnly(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code === 'ERR_REQUIRE_ASYNC_MODULE' || code === 'ERR_REQUIRE_ESM';
 }

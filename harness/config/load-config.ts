@@ -7,7 +7,7 @@ import type * as TsxEsmApi from 'tsx/esm/api';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { nativeLoad } from '../_internals/import-user-module';
+import { isEsmOnly, nativeImport, nativeLoad } from '../_internals/import-user-module';
 import { ConfigError, formatConfigIssues, type ConfigIssue } from './config-error';
 import { troupeConfigSchema, type ResolvedTroupeConfig } from './config-schema';
 
@@ -121,17 +121,6 @@ async function importModule(file: string): Promise<unknown> {
 /** Where tsx is resolved from: this module (CommonJS, or an ESM build with shims), else the working directory. */
 function loaderBase(): string {
   return typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'troupe.config.loader.js');
-}
-
-/** A real dynamic `import()` that no transpiler turns into `require` (this file may be compiled to CommonJS). */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point: keep import() native
-const nativeImport = new Function('specifier', 'return import(specifier)') as (
-  specifier: string,
-) => Promise<unknown>;
-
-function isEsmOnly(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'ERR_REQUIRE_ASYNC_MODULE' || code === 'ERR_REQUIRE_ESM';
 }
 
 /** `export default`, else `module.exports`, else a named `config` export. */
