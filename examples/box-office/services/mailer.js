@@ -4,6 +4,7 @@
 const { connect, decode, publish, log } = require('./bus');
 
 const SERVICE = 'mailer';
+const receipted = new Set();
 
 async function main() {
   const { config, channel } = await connect(SERVICE);
@@ -15,6 +16,9 @@ async function main() {
       const envelope = decode(message);
       if (!envelope || envelope.event !== 'SendReceipt') return log(SERVICE, 'not a SendReceipt; ignored');
       const { orderId, email } = envelope.data;
+      // One receipt per order, even when SendReceipt arrives twice (a duplicated delivery or publish).
+      if (receipted.has(orderId)) return log(SERVICE, `receipt for ${orderId} sent already; ignored`);
+      receipted.add(orderId);
       log(SERVICE, `receipt for ${orderId} to ${email}`);
       publish(channel, config.events, '', 'ReceiptSent', { orderId }).catch((error) =>
         log(SERVICE, `ReceiptSent for ${orderId} not confirmed: ${error.message}`),

@@ -59,7 +59,11 @@ export function registerFuzzCommand(program: Command): void {
     .option('--shard <k/n>', 'sim: run shard k of n of the campaign (split across CI machines)')
     .option('--max-orders <n>', 'sim, reference shop: most orders per workload', '4')
     .option('--schedules <n>', 'sim: schedules tried per workload', '4')
-    .option('--duplicate-rate <p>', 'broker: share of messages duplicated', '0.1')
+    .option(
+      '--duplicate-rate <p>',
+      "broker: share of messages duplicated (through the proxy: of each service's deliveries)",
+      '0.1',
+    )
     .option('--cuts <n>', "broker: cuts of the services' own connections", '1')
     .option('--restart-broker', 'broker: restart RabbitMQ once (disturbs every client of the broker!)')
     .option('--flows-per-second <n>', 'broker: pace flow starts so cuts and restarts land mid-traffic')
@@ -164,7 +168,9 @@ function parseShard(value: string): { index: number; count: number } {
 async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   if (options.replay !== undefined)
     throw new CliExit(2, '--replay is for --mode sim (broker runs are not replayable)');
-  const seed = options.seed !== undefined ? integer('--seed', options.seed) : undefined;
+  // Known before the proxy starts: it seeds the proxy's message-fault plan and its random choices too.
+  const seed =
+    options.seed !== undefined ? integer('--seed', options.seed) : (Date.now() ^ (process.pid << 16)) | 0;
   const flows = options.runs !== undefined ? positive('--runs', options.runs) : 50;
   const rate = Number(options.duplicateRate);
   if (!(rate >= 0 && rate <= 1))
@@ -172,7 +178,7 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   const cuts = integer('--cuts', options.cuts);
   const flowsPerSecond =
     options.flowsPerSecond !== undefined ? positive('--flows-per-second', options.flowsPerSecond) : undefined;
-  const { target, firstLine, router } = await brokerTarget(options);
+  const { target, firstLine, router } = await brokerTarget(options, seed);
   // The first line says what runs (stderr with --json: stdout is the report).
   if (options.json) console.error(firstLine);
   else console.log(firstLine);
@@ -191,7 +197,7 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
     report = await fuzzBroker(target, {
       signal: abort.signal,
       flows,
-      ...(seed !== undefined ? { seed } : {}),
+      seed,
       chaos: { duplicateRate: rate },
       cuts,
       restartBroker: options.restartBroker ?? false,
@@ -231,6 +237,7 @@ function brokerRerunCommand(options: FuzzCommandOptions, seed: number): string {
 /** What `--mode broker` runs on: `--target FILE`, else the manifest (`--config` / cwd), else the reference shop. */
 async function brokerTarget(
   options: FuzzCommandOptions,
+  seed: number,
 ): Promise<{ target: Target | BrokerTarget; firstLine: string; router?: ProxyRouter }> {
   if (options.target) {
     if (options.config)
@@ -255,6 +262,7 @@ async function brokerTarget(
       .filter(([, service]) => !('external' in service))
       .map(([name]) => name),
     adapter: choice.target.adapter,
+    seed,
   });
   return {
     target: choice.target,

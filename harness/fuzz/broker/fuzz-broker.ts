@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { formatChaosPlan, type ChaosPlan } from '../../chaos/plan/chaos-fault';
+import { renderFaultLog, type FaultLogEntry } from '../../chaos/fault-log';
 import { Connection } from 'rabbitmq-client';
 import { EventLog } from '../../observe/event-log';
 import { accountFlows, type AccountingReport } from '../../observe/flow-accounting';
@@ -27,6 +29,8 @@ import {
   type StartedBrokerChaos,
 } from './broker-chaos';
 import type { BrokerTarget } from './broker-target';
+import { isProxyRouter } from './proxy-router';
+import { PROXY_MESSAGE_MAX_MS, proxyMessagePlan } from './proxy-message-plan';
 import { brokerTargetAsTarget, isBrokerTarget } from './broker-target-as-target';
 
 /** Options of a live-broker fuzzing session. */
@@ -44,7 +48,12 @@ export interface BrokerFuzzOptions {
    * or by process on a local broker), chosen by the seed.
    */
   readonly cuts?: number;
-  /** Route the target's services through a proxy (the chaos proxy): per-service URLs and cuts. */
+  /**
+   * Route the target's services through a proxy: per-service URLs and cuts. The chaos proxy's router
+   * (`startProxyRouter`) also carries the message faults — a seeded plan (`proxyMessagePlan`) of duplicates,
+   * delays, reorders (and lost acks when the session cuts) on the real deliveries, instead of copies re-published
+   * onto the exchange.
+   */
   readonly router?: ServiceRouter;
   /**
    * Restart the broker once (`rabbitmqctl stop_app` / `start_app`) when 60 % of the flows are started. Disturbs
@@ -87,6 +96,10 @@ export interface BrokerFuzzReport {
   readonly flows: number;
   readonly elapsedMs: number;
   readonly chaos: Readonly<BrokerChaosStats>;
+  /** The message faults applied through the chaos proxy (instead of copies), when the services were routed so. */
+  readonly proxyPlan?: ChaosPlan;
+  /** The faults the proxy applied during the session, in order, with their times. */
+  readonly faultLog?: readonly FaultLogEntry[];
   readonly cuts: number;
   readonly restarts: number;
   /** Deliveries the tap recorded (duplicates included, never deduplicated). */
@@ -110,7 +123,8 @@ export interface BrokerFuzzReport {
  * Fuzzes a system on a live RabbitMQ through the Target port (a manifest's services as processes, the shop in
  * process, or an older `BrokerTarget`): starts it, records every publication with a durable tap bound to each
  * exchange the way its type requires, duplicates, delays and reorders copies through a man-in-the-middle (copies
- * marked as Troupe's), cuts the services' connections (forced redeliveries), optionally restarts the broker, then
+ * marked as Troupe's) — or, with the chaos proxy as `router`, the real deliveries of one service by a seeded plan
+ * (`proxyMessagePlan`, printed, in the report with the proxy's fault log) — cuts the services' connections (forced redeliveries), optionally restarts the broker, then
  * checks the target's invariants on what the system published — tap records minus Troupe's own, a redelivery of
  * one id once, id-less messages one each — and accounts per flow like Jepsen's total-queue checker. A service
  * that exits mid-run fails the session, named with its exit code and last lines.
@@ -171,6 +185,18 @@ export async function fuzzBroker(
     if (flows.length === total && count === total) allEnded?.();
   };
   const cuttable = system.services.filter((service) => !service.external);
+  const proxy = options.router && isProxyRouter(options.router) ? options.router.proxy : undefined;
+  const faultLogFrom = proxy?.faultLog().length ?? 0;
+  const requestedCuts = options.cuts ?? 1;
+  const proxyPlan = proxy
+    ? proxyMessagePlan({
+        seed,
+        services: proxy.services.filter((name) => cuttable.some((service) => service.name === name)),
+        flows: total,
+        duplicateRate: options.chaos?.duplicateRate ?? 0.1,
+        cuts: requestedCuts,
+      })
+    : undefined;
 
   try {
     // Durable (quorum) tap queues: they outlive a broker restart.
@@ -184,7 +210,11 @@ export async function fuzzBroker(
       vhost: system.vhost,
       ...(options.rabbitmqctl ? { rabbitmqctl: options.rabbitmqctl } : {}),
     });
-    for (const [index, exchange] of system.exchanges.entries()) {
+    if (proxy && proxyPlan) {
+      say(`chaos proxy plan (seed ${seed}): ${formatChaosPlan(proxyPlan)}`);
+      for (const fault of proxyPlan.faults) proxy.apply(fault);
+    }
+    for (const [index, exchange] of (proxyPlan ? [] : system.exchanges).entries()) {
       if (tapBindings(exchange) === undefined) {
         say(`chaos: no copies on direct exchange ${exchange.name} (its routing keys are unknown)`);
         continue;
@@ -202,7 +232,7 @@ export async function fuzzBroker(
       );
     }
 
-    const cutCount = system.connectionPrefix !== undefined || cuttable.length > 0 ? (options.cuts ?? 1) : 0;
+    const cutCount = system.connectionPrefix !== undefined || cuttable.length > 0 ? requestedCuts : 0;
     const cutAt = new Set(
       Array.from({ length: cutCount }, (_, i) => Math.floor((total * (i + 1)) / (cutCount + 1))),
     );
@@ -293,7 +323,8 @@ export async function fuzzBroker(
     }
     say('waiting for a quiet period');
     // Late duplicates must have had their chance to do damage: wait for a quiet period.
-    const quietMs = options.quietMs ?? 750;
+    // Deliveries the proxy delays or holds arrive up to PROXY_MESSAGE_MAX_MS late.
+    const quietMs = (options.quietMs ?? 750) + (proxyPlan ? PROXY_MESSAGE_MAX_MS : 0);
     const quietDeadline = performance.now() + Math.max(quietMs * 10, 10_000);
     const pending = (): number => chaos.reduce((sum, one) => sum + one.pending(), 0);
     while (performance.now() < quietDeadline && !options.signal?.aborted && system.failure() === undefined) {
@@ -342,6 +373,7 @@ export async function fuzzBroker(
       flows: total,
       elapsedMs: performance.now() - started,
       chaos: stats,
+      ...(proxyPlan && proxy ? { proxyPlan, faultLog: proxy.faultLog().slice(faultLogFrom) } : {}),
       cuts,
       restarts,
       deliveries: log.size,
@@ -419,9 +451,25 @@ export function formatBrokerFuzzReport(report: BrokerFuzzReport): string {
     `published by the system: ${report.publications} message(s) (tap records minus ${report.injected} injected by Troupe; ` +
       `one per id, one per record for messages without ids); unreadable: ${report.unreadable.count}`,
     ...report.unreadable.samples.map((sample) => `  unreadable: ${sample}`),
-    `chaos: ${chaos.observed} messages seen; copies re-published with the same ids: ${chaos.immediate} at once, ` +
-      `${chaos.delayed} delayed, ${chaos.heldBack} held back and released out of order (${chaos.failed} failed); ` +
-      `${report.cuts} connection cut(s), ${report.restarts} broker restart(s)`,
+    report.proxyPlan
+      ? `chaos (through the proxy, on real deliveries): ${report.proxyPlan.faults.length} fault(s) planned, ` +
+        `${report.faultLog?.length ?? 0} applied; ${report.cuts} connection cut(s), ${report.restarts} broker restart(s)`
+      : `chaos: ${chaos.observed} messages seen; copies re-published with the same ids: ${chaos.immediate} at once, ` +
+        `${chaos.delayed} delayed, ${chaos.heldBack} held back and released out of order (${chaos.failed} failed); ` +
+        `${report.cuts} connection cut(s), ${report.restarts} broker restart(s)`,
+    ...(report.proxyPlan
+      ? [
+          `  plan (seed ${report.seed}; the same seed gives the same plan): ${formatChaosPlan(report.proxyPlan)}`,
+          "  applied faults (the proxy's fault log):",
+          ...renderFaultLog(report.faultLog ?? [])
+            .split('\n')
+            .slice(0, 40)
+            .map((line) => `    ${line}`),
+          ...((report.faultLog?.length ?? 0) > 40
+            ? [`    … ${(report.faultLog?.length ?? 0) - 40} more`]
+            : []),
+        ]
+      : []),
     `accounting (Jepsen-style, per flow): ${report.flows} flows — lost ${accounting.totals.lost}, duplicated ` +
       `${accounting.totals.duplicated}, unexpected ${accounting.totals.unexpected}, recovered ${accounting.totals.recovered}, ` +
       `ok ${accounting.totals.ok}; unreadable deliveries ${accounting.unreadable}`,

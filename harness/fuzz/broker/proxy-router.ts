@@ -2,6 +2,11 @@ import { startChaosProxy, type StartedChaosProxy } from '../../chaos/start-chaos
 import type { EnvelopeAdapter } from '../../events/envelope-adapter';
 import type { ServiceRouter } from '../../target/target';
 
+/** Whether a router is the chaos proxy's (then broker fuzzing applies its message faults through it). */
+export function isProxyRouter(router: ServiceRouter): router is ProxyRouter {
+  return 'proxy' in router;
+}
+
 /** A ServiceRouter backed by the chaos proxy, and how to stop it. */
 export interface ProxyRouter extends ServiceRouter {
   readonly proxy: StartedChaosProxy;
@@ -18,12 +23,15 @@ export async function startProxyRouter(options: {
   readonly services: readonly string[];
   readonly adapter?: EnvelopeAdapter;
   readonly log?: (line: string) => void;
+  /** Seeds the proxy's random choices (faults with a `probability`): pass the fuzz session's seed. */
+  readonly seed?: number;
 }): Promise<ProxyRouter> {
   const proxy = await startChaosProxy({
     upstream: options.upstream,
     listeners: options.services.map((service) => ({ service })),
     ...(options.adapter ? { adapter: options.adapter } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.seed !== undefined ? { plan: { seed: options.seed, faults: [] } } : {}),
   });
   return {
     proxy,

@@ -5,6 +5,7 @@ import { validateConfig } from '../../../harness/config/load-config';
 import type { TroupeConfig } from '../../../harness/config/config-schema';
 import { fuzzBroker, formatBrokerFuzzReport } from '../../../harness/fuzz/broker/fuzz-broker';
 import { invariant } from '../../../harness/fuzz/invariant';
+import { proxyMessagePlan } from '../../../harness/fuzz/broker/proxy-message-plan';
 import { startProxyRouter } from '../../../harness/fuzz/broker/proxy-router';
 import { targetFromConfig } from '../../../harness/target/config-target';
 import { liveProcessCount } from '../../../harness/target/process-registry';
@@ -102,6 +103,68 @@ describe('broker fuzzing on a manifest target (fanout, no ids, services as proce
     expect(exit?.name).toBe('service payments exited mid-run');
     expect(exit?.detail).toMatch(/exit code 2; last lines:[\s\S]*connection lost/);
     expect(liveProcessCount()).toBe(0);
+  });
+
+  // Message faults on the real deliveries through the proxy (a seeded plan, no copies on the exchange): the
+  // duplicates reach only the consuming service, and the tap still counts publications, not deliveries.
+  const proxyFuzz = async (env: Record<string, string>, seed: number) => {
+    const target = manifestTarget(env);
+    const router = await startProxyRouter({
+      upstream: url,
+      services: ['payments'],
+      seed,
+      adapter: target.adapter,
+    });
+    try {
+      const report = await fuzzBroker(target, {
+        flows: 12,
+        seed,
+        chaos: { duplicateRate: 0.5 },
+        cuts: 0,
+        quietMs: 300,
+        timeoutMs: 30_000,
+        router,
+      });
+      console.log(formatBrokerFuzzReport(report));
+      return report;
+    } finally {
+      await router.stop();
+    }
+  };
+
+  it('proxy message faults: an idempotent service passes; the plan and the applied faults are in the report', async () => {
+    const report = await proxyFuzz({}, 9005);
+    const plan = report.proxyPlan;
+    expect(plan?.seed).toBe(9005);
+    expect(plan?.faults).toContainEqual(expect.objectContaining({ kind: 'duplicate', service: 'payments' }));
+    expect(report.faultLog?.filter((entry) => entry.kind === 'duplicate').length).toBeGreaterThan(0);
+    expect(report.chaos.observed).toBe(0); // no copy chaos on the exchange
+    expect(report.injected).toBe(12); // only the flow starts: proxy duplicates are deliveries, not publications
+    expect(formatBrokerFuzzReport(report)).toMatch(
+      /applied faults \(the proxy's fault log\):\n.*payments \(conn \d+\)\s+\S+\s+delivery of (OrderPlaced|PaymentProcessed|OrderShipped) /,
+    );
+    expect(report.violations).toEqual([]);
+    expect(report.accounting.totals).toMatchObject({ flows: 12, lost: 0, duplicated: 0, unexpected: 0 });
+    expect(report.publications).toBe(24); // PaymentProcessed and OrderShipped per order, once each
+    expect(report.ok).toBe(true);
+    expect(liveProcessCount()).toBe(0);
+  });
+
+  it('proxy message faults: a service that charges every duplicate delivery is caught, with the seed', async () => {
+    const report = await proxyFuzz({ NOT_IDEMPOTENT: '1' }, 9006);
+    expect(report.ok).toBe(false);
+    expect(formatBrokerFuzzReport(report)).toContain('seed 9006');
+    expect(report.violations.map((v) => v.name)).toContain('at most one PaymentProcessed per data.orderId');
+    expect(report.faultLog?.some((entry) => entry.kind === 'duplicate' && entry.service === 'payments')).toBe(
+      true,
+    );
+    expect(liveProcessCount()).toBe(0);
+  });
+
+  it('the proxy plan is a function of the seed (--seed replays it)', () => {
+    const shape = { services: ['payments', 'shipping'], flows: 20, duplicateRate: 0.3, cuts: 1 };
+    expect(proxyMessagePlan({ seed: 42, ...shape })).toEqual(proxyMessagePlan({ seed: 42, ...shape }));
+    expect(proxyMessagePlan({ seed: 42, ...shape })).not.toEqual(proxyMessagePlan({ seed: 43, ...shape }));
   });
 
   it('through the chaos proxy: each service gets its own listener, and a cut closes exactly its connection', async () => {
