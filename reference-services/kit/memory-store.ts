@@ -3,6 +3,7 @@ import { ServiceError } from './errors';
 import type { Entry, NewOutboxRecord, OutboxPublisher, OutboxRecord, Store, StoreTx } from './store';
 import type { Clock } from './determinism';
 import { systemClock } from './determinism';
+import { OutboxRows } from './_internals/outbox-rows';
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -23,9 +24,7 @@ export class MemoryStore implements Store {
   private readonly clock: Clock;
   private readonly state = new Map<string, Map<string, unknown>>();
   private readonly inbox = new Set<string>();
-  private readonly rows: OutboxRecord[] = [];
-  private firstUnpublished = 0;
-  private readonly claimed = new Set<number>();
+  private readonly outboxRows = new OutboxRows();
   private readonly listeners = new Set<() => void>();
   private locked = false;
   private readonly waiting: (() => void)[] = [];
@@ -83,30 +82,24 @@ export class MemoryStore implements Store {
 
   async relayOutbox(limit: number, publish: OutboxPublisher): Promise<number> {
     this.assertOpen();
-    const batch = this.claim(limit);
+    const batch = this.outboxRows.claim(limit);
     if (batch.length === 0) return 0;
-    for (const row of batch) this.claimed.add(row.id);
     try {
       const confirmed = await publish(batch);
-      const publishedAt = this.clock().toISOString();
-      for (const id of confirmed) {
-        const row = this.rows[id - 1];
-        if (row && row.publishedAt === null) this.rows[id - 1] = { ...row, publishedAt };
-      }
-      while (this.rows[this.firstUnpublished]?.publishedAt != null) this.firstUnpublished++;
+      this.outboxRows.markPublished(confirmed, this.clock().toISOString());
       return confirmed.length;
     } finally {
-      for (const row of batch) this.claimed.delete(row.id);
+      this.outboxRows.release(batch);
     }
   }
 
   outbox(): Promise<OutboxRecord[]> {
-    return Promise.resolve(this.rows.slice());
+    return Promise.resolve(this.outboxRows.view().slice());
   }
 
   /** Synchronous view of the outbox (the simulator reads it without awaiting). */
   outboxSnapshot(): readonly OutboxRecord[] {
-    return this.rows;
+    return this.outboxRows.view();
   }
 
   onOutboxWritten(listener: () => void): () => void {
@@ -120,32 +113,13 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 
-  private claim(limit: number): OutboxRecord[] {
-    const batch: OutboxRecord[] = [];
-    const blocked = new Set<string>();
-    for (let i = this.firstUnpublished; i < this.rows.length && batch.length < limit; i++) {
-      const row = this.rows[i];
-      if (!row || row.publishedAt !== null) continue;
-      if (blocked.has(row.aggregateId)) continue;
-      if (this.claimed.has(row.id)) {
-        // Another relay holds an earlier row of this aggregate: later rows must wait for it.
-        blocked.add(row.aggregateId);
-        continue;
-      }
-      batch.push(row);
-    }
-    return batch;
-  }
-
   private commit(tx: MemoryTx): void {
     for (const [name, writes] of tx.writes) {
       const records = bucket(this.state, name);
       for (const [key, value] of writes) records.set(key, value);
     }
     for (const key of tx.processed) this.inbox.add(key);
-    for (const record of tx.appended) {
-      this.rows.push({ ...record, id: this.rows.length + 1, publishedAt: null });
-    }
+    this.outboxRows.append(tx.appended);
     if (tx.appended.length > 0) for (const listener of this.listeners) listener();
   }
 

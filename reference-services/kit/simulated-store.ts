@@ -1,6 +1,7 @@
 import type { Collection } from './collection';
 import type { Clock } from './determinism';
 import { systemClock } from './determinism';
+import { OutboxRows } from './_internals/outbox-rows';
 import { ServiceError } from './errors';
 import type {
   Entry,
@@ -84,9 +85,7 @@ export class SimulatedStore implements Store {
   private readonly interleaving: StoreInterleaving;
   private readonly state = new Map<string, Map<string, unknown>>();
   private readonly locks = new Map<string, Lock>();
-  private readonly rows: OutboxRecord[] = [];
-  private firstUnpublished = 0;
-  private readonly claimed = new Set<number>();
+  private readonly outboxRows = new OutboxRows();
   private readonly listeners = new Set<() => void>();
   private nextTx = 1;
   private closed = false;
@@ -145,37 +144,23 @@ export class SimulatedStore implements Store {
   async relayOutbox(limit: number, publish: OutboxPublisher): Promise<number> {
     this.assertOpen();
     await this.interleaving.step();
-    const batch = this.claim(limit);
+    const batch = this.outboxRows.claim(limit);
     if (batch.length === 0) return 0;
-    for (const row of batch) this.claimed.add(row.id);
     try {
       const confirmed = await publish(batch);
-      const publishedAt = this.clock().toISOString();
-      let marked = 0;
-      for (const id of confirmed) {
-        const row = this.rows[id - 1];
-        if (row && row.publishedAt === null) {
-          this.rows[id - 1] = { ...row, publishedAt };
-          marked++;
-        }
-      }
-      while (this.rows[this.firstUnpublished]?.publishedAt != null) this.firstUnpublished++;
-      return marked;
+      return this.outboxRows.markPublished(confirmed, this.clock().toISOString());
     } finally {
-      for (const row of batch) this.claimed.delete(row.id);
+      this.outboxRows.release(batch);
     }
   }
 
   /** Outbox rows not yet marked published (the simulated system is busy while there are any). */
   unpublishedCount(): number {
-    let count = 0;
-    for (let i = this.firstUnpublished; i < this.rows.length; i++)
-      if (this.rows[i]?.publishedAt === null) count++;
-    return count;
+    return this.outboxRows.unpublishedCount();
   }
 
   outbox(): Promise<OutboxRecord[]> {
-    return Promise.resolve(this.rows.slice());
+    return Promise.resolve(this.outboxRows.view().slice());
   }
 
   onOutboxWritten(listener: () => void): () => void {
@@ -287,27 +272,8 @@ export class SimulatedStore implements Store {
       const records = bucket(this.state, name);
       for (const [key, value] of writes) records.set(key, value);
     }
-    for (const record of tx.appended) {
-      this.rows.push({ ...record, id: this.rows.length + 1, publishedAt: null });
-    }
+    this.outboxRows.append(tx.appended);
     if (tx.appended.length > 0) for (const listener of this.listeners) listener();
-  }
-
-  private claim(limit: number): OutboxRecord[] {
-    const batch: OutboxRecord[] = [];
-    const blocked = new Set<string>();
-    for (let i = this.firstUnpublished; i < this.rows.length && batch.length < limit; i++) {
-      const row = this.rows[i];
-      if (!row || row.publishedAt !== null) continue;
-      if (blocked.has(row.aggregateId)) continue;
-      if (this.claimed.has(row.id)) {
-        // Another relay holds an earlier row of this aggregate: later rows must wait for it.
-        blocked.add(row.aggregateId);
-        continue;
-      }
-      batch.push(row);
-    }
-    return batch;
   }
 
   private assertOpen(): void {

@@ -1,0 +1,69 @@
+import type { NewOutboxRecord, OutboxRecord } from '../store';
+
+/**
+ * The outbox of the in-memory store models (MemoryStore, SimulatedStore): rows in commit order with ids from 1,
+ * and the rows relays have claimed but not settled yet. Claiming follows PostgresStore's `FOR UPDATE SKIP LOCKED`
+ * with per-aggregate order: a row another relay holds is skipped, and so is every later row of its aggregate.
+ */
+export class OutboxRows {
+  private readonly rows: OutboxRecord[] = [];
+  /** Index of the first row that may still be unpublished (rows before it all are published). */
+  private firstUnpublished = 0;
+  private readonly claimed = new Set<number>();
+
+  /** Appends committed records; they get the next ids. */
+  append(records: readonly NewOutboxRecord[]): void {
+    for (const record of records) this.rows.push({ ...record, id: this.rows.length + 1, publishedAt: null });
+  }
+
+  /** Claims up to `limit` unpublished rows for one relay; give them back with `release`. */
+  claim(limit: number): OutboxRecord[] {
+    const batch: OutboxRecord[] = [];
+    const blocked = new Set<string>();
+    for (let i = this.firstUnpublished; i < this.rows.length && batch.length < limit; i++) {
+      const row = this.rows[i];
+      if (!row || row.publishedAt !== null) continue;
+      if (blocked.has(row.aggregateId)) continue;
+      if (this.claimed.has(row.id)) {
+        // Another relay holds an earlier row of this aggregate: later rows must wait for it.
+        blocked.add(row.aggregateId);
+        continue;
+      }
+      batch.push(row);
+    }
+    for (const row of batch) this.claimed.add(row.id);
+    return batch;
+  }
+
+  /** Marks the confirmed rows published at `publishedAt`; returns how many were not published before. */
+  markPublished(ids: readonly number[], publishedAt: string): number {
+    let marked = 0;
+    for (const id of ids) {
+      const row = this.rows[id - 1];
+      if (row && row.publishedAt === null) {
+        this.rows[id - 1] = { ...row, publishedAt };
+        marked++;
+      }
+    }
+    while (this.rows[this.firstUnpublished]?.publishedAt != null) this.firstUnpublished++;
+    return marked;
+  }
+
+  /** Ends a relay's claim on `batch`, published or not. */
+  release(batch: readonly OutboxRecord[]): void {
+    for (const row of batch) this.claimed.delete(row.id);
+  }
+
+  /** Rows not yet marked published. */
+  unpublishedCount(): number {
+    let count = 0;
+    for (let i = this.firstUnpublished; i < this.rows.length; i++)
+      if (this.rows[i]?.publishedAt === null) count++;
+    return count;
+  }
+
+  /** The rows themselves, without a copy (read-only by contract). */
+  view(): readonly OutboxRecord[] {
+    return this.rows;
+  }
+}
