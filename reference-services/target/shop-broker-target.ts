@@ -1,6 +1,6 @@
 import { troupeEnvelopeAdapter } from '../../harness/events/envelope-adapter';
 import { markInjected } from '../../harness/observe/injected-message';
-import type { StartedTarget, Target } from '../../harness/target/target';
+import type { StartedTarget, Target, TargetService } from '../../harness/target/target';
 import { TargetError } from '../../harness/target/target-error';
 import { AmqpTransport, DEFAULT_AMQP_URL } from '../../harness/transport/amqp/amqp-transport';
 import { connectionName, ownConnectionPrefix } from '../../harness/transport/amqp/connection-name';
@@ -26,8 +26,10 @@ export interface ShopBrokerTargetOptions {
 /**
  * The reference shop as a Target for live-broker fuzzing: the five services in this process on RabbitMQ (one
  * named AMQP connection the fuzzer may cut through `connectionPrefix`) with a MemoryStore, under the run's
- * namespace. Workload from the run's seeded random: customers (one always declined, one whose refunds fail), one
- * or two items, SKUs with limited stock so some orders are compensated. White-box: `state()` for the state
+ * namespace. With a `router` (the chaos proxy) each service and the outbox relay get a connection of their own
+ * through it, listed in `services` (in process: only `cut()`, through the router), and there is no
+ * `connectionPrefix`. Workload from the run's seeded random: customers (one always declined, one whose refunds
+ * fail), one or two items, SKUs with limited stock so some orders are compensated. White-box: `state()` for the state
  * invariants.
  */
 export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target {
@@ -58,12 +60,14 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
       await transport.connected();
       // Routed (the chaos proxy): each service and the outbox relay on a connection of its own, through its URL.
       const routed = new Map<string, AmqpTransport>();
+      const routedUrls = new Map<string, string>();
       if (router) {
         for (const role of [...serviceNames, 'relay'] as const) {
+          routedUrls.set(role, await router.urlFor(role, url));
           routed.set(
             role,
             new AmqpTransport({
-              url: await router.urlFor(role, url),
+              url: routedUrls.get(role) as string,
               connectionName: connectionName(`${purpose}-${role}`),
               onError: () => undefined,
               acquireTimeoutMs: 60_000,
@@ -126,6 +130,9 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
           await Promise.allSettled(transports.map((t) => t.close()));
           await deleteTopology(namespace, serviceNames, url);
         })());
+      const services: TargetService[] = router
+        ? [...routed.keys()].map((role) => routedService(role, router.cut.bind(router), routedUrls.get(role)))
+        : [];
       const started: StartedTarget = {
         target,
         brokerUrl: url,
@@ -133,15 +140,20 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
         exchanges: [{ name: shop.names.exchange, type: 'topic' }],
         directQueues: [],
         adapter,
-        services: [],
+        services,
         service(name) {
+          const found = services.find((service) => service.name === name);
+          if (found) return found;
           throw new TargetError(
             'unknown-service',
-            `unknown service "${name}": the shop's broker target runs its services in process (cut them with connectionPrefix)`,
+            services.length > 0
+              ? `unknown service "${name}": the shop's services are ${services.map((s) => s.name).join(', ')}`
+              : `unknown service "${name}": the shop's broker target runs its services in process (cut them with connectionPrefix)`,
           );
         },
         openTransport: open,
-        connectionPrefix: ownConnectionPrefix(purpose),
+        // Routed, the services' connections go through the proxy: cut them there (`services[i].cut()`).
+        ...(router ? {} : { connectionPrefix: ownConnectionPrefix(purpose) }),
         async startFlow() {
           const items = Array.from({ length: random.int(1, 2) }, () => ({
             sku: random.pick(shopSkus),
@@ -167,4 +179,32 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
     },
   };
   return target;
+}
+
+/** One in-process shop service (or the relay) on its own routed connection: only `cut()` does anything. */
+function routedService(
+  name: string,
+  cut: (service: string) => Promise<string>,
+  brokerUrl: string | undefined,
+): TargetService {
+  const notManaged = (): Promise<never> =>
+    Promise.reject(
+      new TargetError('not-managed', `${name} runs in the shop's process: it can only be cut`, {
+        service: name,
+      }),
+    );
+  return {
+    name,
+    external: false,
+    queues: [],
+    running: true,
+    brokerUrl,
+    start: notManaged,
+    stop: notManaged,
+    kill: notManaged,
+    restart: notManaged,
+    cut: () => cut(name),
+    output: () => [],
+    tail: () => [],
+  };
 }

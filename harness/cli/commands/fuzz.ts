@@ -70,8 +70,8 @@ export function registerFuzzCommand(program: Command): void {
     .option('--config <file>', `broker: ${CONFIG_OPTION_HELP}`)
     .option(
       '--no-proxy',
-      "broker, manifest targets: don't route the services through the AMQP chaos proxy (cut their connections " +
-        'by process instead: Linux, local broker)',
+      "broker, manifest targets and the reference shop: don't route the services through the AMQP chaos proxy " +
+        '(copy chaos instead; cut connections by name or process: Linux, local broker)',
     )
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
@@ -248,7 +248,18 @@ async function brokerTarget(
   const choice = await resolveTarget(options.config !== undefined ? { config: options.config } : {});
   if (choice.kind === 'reference') {
     const { shopBrokerTarget } = await import('../../../reference-services/target/shop-broker-target');
-    return { target: shopBrokerTarget({ bugs: await bugs(options.bug) }), firstLine: choice.firstLine };
+    const target = shopBrokerTarget({ bugs: await bugs(options.bug) });
+    if (options.proxy === false) return { target, firstLine: choice.firstLine };
+    // Each shop service and the outbox relay on a listener of its own: message faults on real deliveries.
+    const { serviceNames } = await import('../../../reference-services/services');
+    const { DEFAULT_AMQP_URL } = await import('../../transport/amqp/amqp-transport');
+    const router = await startProxyRouter({
+      upstream: process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
+      services: [...serviceNames, 'relay'],
+      adapter: target.adapter,
+      seed,
+    });
+    return { target, firstLine: `${choice.firstLine}; services routed through the chaos proxy`, router };
   }
   if (options.bug.length > 0) {
     throw new CliExit(2, `--bug switches on known bugs of the reference shop, not of ${choice.target.name}`);
