@@ -4,6 +4,7 @@ import type { Entry, NewOutboxRecord, OutboxPublisher, OutboxRecord, Store, Stor
 import type { Clock } from './determinism';
 import { systemClock } from './determinism';
 import { OutboxRows } from './_internals/outbox-rows';
+import { bucket, sortedEntries } from './_internals/record-maps';
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -192,20 +193,4 @@ class MemoryTx implements StoreTx {
     this.appended.push(record);
     return Promise.resolve();
   }
-}
-
-function bucket(map: Map<string, Map<string, unknown>>, name: string): Map<string, unknown> {
-  let records = map.get(name);
-  if (!records) {
-    records = new Map();
-    map.set(name, records);
-  }
-  return records;
-}
-
-function sortedEntries<T>(records: ReadonlyMap<string, unknown> | undefined): Entry<T>[] {
-  if (!records) return [];
-  return [...records.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => ({ key, value: value as T }));
 }

@@ -2,6 +2,7 @@ import type { Collection } from './collection';
 import type { Clock } from './determinism';
 import { systemClock } from './determinism';
 import { OutboxRows } from './_internals/outbox-rows';
+import { bucket, sortedEntries } from './_internals/record-maps';
 import { ServiceError } from './errors';
 import type {
   Entry,
@@ -345,20 +346,4 @@ class SimulatedTx implements StoreTx {
     if (staged?.has(key)) return staged.get(key);
     return this.store.committed(collection, key);
   }
-}
-
-function bucket(map: Map<string, Map<string, unknown>>, name: string): Map<string, unknown> {
-  let records = map.get(name);
-  if (!records) {
-    records = new Map();
-    map.set(name, records);
-  }
-  return records;
-}
-
-function sortedEntries<T>(records: ReadonlyMap<string, unknown> | undefined): Entry<T>[] {
-  if (!records) return [];
-  return [...records.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => ({ key, value: value as T }));
 }

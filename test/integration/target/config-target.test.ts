@@ -16,6 +16,7 @@ import { liveProcessCount } from '../../../harness/target/process-registry';
 import { TargetError } from '../../../harness/target/target-error';
 import { DEFAULT_AMQP_URL } from '../../../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../../../harness/transport/amqp/connection-name';
+import { alive, until } from '../../support/wait-until';
 
 const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
 const fixtures = path.join(__dirname, 'fixtures');
@@ -24,23 +25,6 @@ const context = (extra: object = {}) => ({ namespace: 'it-target', random: seede
 function target(config: TroupeConfig) {
   const file = path.join(fixtures, 'troupe.config.json');
   return targetFromConfig({ file, dir: fixtures, config: validateConfig(config, file) });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** A port nothing listens on right now (the service will take it). */

@@ -4,26 +4,10 @@ import path from 'node:path';
 import { Connection } from 'rabbitmq-client';
 import { DEFAULT_AMQP_URL } from '../../../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../../../harness/transport/amqp/connection-name';
+import { alive, until } from '../../support/wait-until';
 
 const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
 const exchange = `it.interrupt.${randomBytes(4).toString('hex')}`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('no service process outlives an interrupted run (Ctrl-C, SIGTERM)', () => {
   afterAll(async () => {
