@@ -23,7 +23,10 @@ export interface AcquiredTarget extends AsyncDisposable {
   readonly firstLine: string;
   /** How scenario specs for this target are checked (message faults need the proxy for manifests). */
   readonly vocabulary: VocabularyOptions;
-  /** For manifest targets: message faults go through the chaos proxy. */
+  /**
+   * On a broker (a manifest's processes, or the shop in this process): the services' connections and message
+   * faults go through the chaos proxy. Undefined on the in-memory transport (faults applied in process).
+   */
   readonly chaos: ScenarioChaosFactory | undefined;
   /** Database for `sql` probes without a `url`. */
   readonly databaseUrl: string | undefined;
@@ -56,6 +59,7 @@ export interface AcquireTargetOptions extends TargetFlags {
  */
 export async function acquireTarget(options: AcquireTargetOptions): Promise<AcquiredTarget> {
   const choice = await resolveTarget(options, options.cwd === undefined ? {} : { cwd: options.cwd });
+  const { proxyChaos } = await import('../scenario/proxy-chaos');
   const cwd = path.resolve(options.cwd ?? process.cwd());
   if (choice.kind === 'manifest') {
     if (options.sim && !options.specsOnly) {
@@ -64,7 +68,6 @@ export async function acquireTarget(options: AcquireTargetOptions): Promise<Acqu
         `troupe: --sim runs the reference shop in memory; ${path.relative(cwd, choice.file) || choice.file} starts real services and needs a broker`,
       );
     }
-    const { proxyChaos } = await import('../scenario/proxy-chaos');
     const brokerUrl = choice.loaded.config.broker.url ?? process.env['AMQP_URL'];
     return {
       kind: 'manifest',
@@ -94,7 +97,7 @@ export async function acquireTarget(options: AcquireTargetOptions): Promise<Acqu
     target,
     firstLine: `troupe: ${where}; ${which}`,
     vocabulary: {},
-    chaos: undefined,
+    chaos: mode === 'broker' ? proxyChaos(target) : undefined,
     dir: cwd,
     ...extra,
     [Symbol.asyncDispose]: dispose,

@@ -42,8 +42,10 @@ type Fault<Kind extends ScenarioFault['kind']> = Extract<ScenarioFault, { kind: 
 
 /**
  * Applies a scenario's message faults in process, by decorating the `Transport` a service uses (targets that run
- * their services in this process hand it `TargetContext.wrapServiceTransport`); process targets get the same
- * faults from the chaos proxy instead. Works on any broker adapter (RabbitMQ or in-memory):
+ * their services in this process hand it `TargetContext.wrapServiceTransport`). On a broker the chaos proxy applies
+ * them instead (`leaveMessageFaultsToProxy()`): the wrapped transports then only observe — deliveries (a
+ * redelivery is seen exactly, without the firehose) and publications (lifecycle triggers) — and hold consumers
+ * while a cut is applied. In process (the in-memory transport, deterministic simulation):
  * - `duplicate`: without `service`, a publish of the event goes out `copies` more times, same bytes and message
  *   id, marked `x-troupe-injected: chaos` (as after an outbox relay crash between publish and mark); with
  *   `service`, that consumer handles the delivery `copies` more times;
@@ -74,6 +76,8 @@ export class FaultInjector {
   private readonly paused = new Map<string, Promise<void>>();
   private readonly log: AppliedFault[] = [];
   private wrapped = 0;
+  /** The chaos proxy applies the message faults and pauses: the wrapped transports only observe and hold. */
+  private proxied = false;
   /** While a lifecycle fault is being applied, consumers wait here: the fault lands mid-flow, not after it. */
   private gate: Promise<void> = Promise.resolve();
 
@@ -98,9 +102,22 @@ export class FaultInjector {
     this.onPublish = binding.onPublish;
   }
 
-  /** True once a target wrapped a transport with this injector: message faults apply in process. */
+  /** True once a target wrapped a transport with this injector: its services' deliveries are seen in process. */
   get inProcess(): boolean {
     return this.wrapped > 0;
+  }
+
+  /** True when this injector applies the message faults and pauses (in process, and not left to the proxy). */
+  get appliesMessageFaults(): boolean {
+    return this.inProcess && !this.proxied;
+  }
+
+  /**
+   * The chaos proxy applies the message faults (its plan) and pauses from now on: the wrapped transports only
+   * observe and hold. Call before traffic starts, or a message could be faulted twice.
+   */
+  leaveMessageFaultsToProxy(): void {
+    this.proxied = true;
   }
 
   /** Faults applied so far, in order. */
@@ -181,6 +198,7 @@ export class FaultInjector {
         // An observer's problem must not fail the service's publish.
       }
     }
+    if (this.proxied) return;
     const copies = this.duplicates
       .filter((fault) => fault.event === type && fault.service === undefined)
       .reduce((sum, fault) => sum + fault.copies, 0);
@@ -201,6 +219,7 @@ export class FaultInjector {
         // An observer's problem must not change what the service does.
       }
       await this.gate;
+      if (this.proxied) return handler(delivery);
       const pause = service === undefined ? undefined : this.paused.get(service);
       if (pause) await pause;
       const { type, id } = this.identityOf(delivery);

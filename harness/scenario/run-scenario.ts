@@ -16,6 +16,7 @@ import {
 } from '../target/target';
 import { FaultInjector } from './fault-injector';
 import type { LoadedScenario } from './load-scenario';
+import { proxyChaos } from './proxy-chaos';
 import type { ScenarioChaosFactory, ScenarioChaos } from './scenario-chaos';
 import { toChaosFaults } from './scenario-chaos';
 import { ScenarioRunError } from './scenario-run-error';
@@ -48,8 +49,10 @@ export interface RunScenarioOptions {
   /** PostgreSQL for `sql` probes without a `url`; default `DATABASE_URL`. */
   readonly databaseUrl?: string;
   /**
-   * The chaos proxy, for targets whose services are separate processes: their connections go through it and
-   * the message faults become its plan. In-process targets apply faults by transport wrapping without it.
+   * The chaos proxy for every target on a broker, in process or not: the services' connections go through it
+   * (`TargetContext.router`) and the message faults become its plan. Default: `proxyChaos(target)`, started only
+   * when a service asks the router for its URL — a target without a broker (the in-memory transport) never does,
+   * and its faults are applied by wrapping its transports.
    */
   readonly chaos?: ScenarioChaosFactory;
   /** Prefix of the run's namespace (lower case letters and digits); default `scn`. */
@@ -123,21 +126,30 @@ export async function runScenario(
     // The proxy only when the spec has message faults or cuts (a proxy cut is instant and lands while the
     // triggering message is in flight; a rabbitmqctl cut takes seconds): otherwise the run talks to the broker.
     if (
-      options.chaos &&
       spec.faults.some(
         (fault) => isMessageFault(fault.kind) || fault.kind === 'pause' || fault.kind === 'cut',
       )
     ) {
-      chaos = await options.chaos({
+      chaos = await (options.chaos ?? proxyChaos(target))({
         namespace,
         note: (detail, kind) => injector.note(kind ?? 'proxy', detail),
       });
     }
+    // Routed once a service asked for its proxy URL: then the proxy applies the message faults, for every target.
+    let routed = false;
+    const opened = chaos;
+    const router = opened && {
+      urlFor: (service: string, brokerUrl: string) => {
+        routed = true;
+        return opened.router.urlFor(service, brokerUrl);
+      },
+      cut: (service: string) => opened.router.cut(service),
+    };
     const starting = await target.start({
       namespace,
       random: seededRandom(startedAt),
       ...(options.brokerUrl ? { brokerUrl: options.brokerUrl } : {}),
-      ...(chaos ? { router: chaos.router } : {}),
+      ...(router ? { router } : {}),
       wrapServiceTransport: (_service, transport) => injector.wrap(transport),
       onServiceExit: (exit) => {
         unexpectedExit ??= exit;
@@ -155,10 +167,13 @@ export async function runScenario(
       return;
     }
     started = starting;
+    // Before any step: a message must not be faulted both in process and by the proxy.
+    if (routed) injector.leaveMessageFaultsToProxy();
+    const proxy = routed ? chaos : undefined;
     const queueOwner = new Map<string, string>();
     for (const service of starting.services)
       for (const queue of service.queues) queueOwner.set(queue, service.name);
-    lifecycle = new LifecycleFaults(spec.faults, starting, injector, chaos);
+    lifecycle = new LifecycleFaults(spec.faults, starting, injector, proxy);
     const faults = lifecycle;
     injector.bind({
       adapter: starting.adapter,
@@ -199,9 +214,9 @@ export async function runScenario(
       return;
     }
     taps = tapped;
-    if (chaos && !injector.inProcess) {
+    if (proxy) {
       const services = starting.services.map((service) => service.name);
-      await chaos.apply(toChaosFaults(spec.faults, services));
+      await proxy.apply(toChaosFaults(spec.faults, services));
     }
 
     await runSteps(runState, 'given', spec.given);
@@ -213,7 +228,7 @@ export async function runScenario(
     await checkChains(runState, checks);
     await settle(runState, tapped, checks);
     await checkLifecycleFaults(faults, checks);
-    checkMessageFaults(spec, injector, chaos, checks);
+    checkMessageFaults(spec, injector, proxy, checks);
     checkCounts(runState, tapped, checks);
     checkPayloads(runState, checks);
     checks.push(
@@ -307,22 +322,23 @@ function isMessageFault(kind: string): boolean {
 
 /**
  * Message faults must have been applied at least once — a `duplicate` of an event nobody consumed proved nothing —
- * and they need the target's transports (in process) or the proxy.
+ * and they need the proxy (a target on a broker) or the target's transports (in process, without a broker).
  */
 function checkMessageFaults(
   spec: ScenarioSpec,
   injector: FaultInjector,
-  chaos: ScenarioChaos | undefined,
+  proxy: ScenarioChaos | undefined,
   checks: ScenarioCheck[],
 ): void {
   for (const fault of spec.faults) {
     if (!isMessageFault(fault.kind) || !('event' in fault)) continue;
     const name = `fault ${fault.kind} ${fault.event}${fault.service ? ` to ${fault.service}` : ''} was applied`;
-    if (!injector.inProcess && !chaos) {
+    if (!injector.appliesMessageFaults && !proxy) {
       checks.push({
         name,
         ok: false,
-        detail: 'the target runs its services as processes and no chaos proxy was given: nothing was faulted',
+        detail:
+          'no service of the target went through the chaos proxy and none applies faults in process: nothing was faulted',
       });
       continue;
     }

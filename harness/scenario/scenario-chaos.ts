@@ -3,9 +3,10 @@ import type { ServiceRouter } from '../target/target';
 import type { ScenarioFault } from './scenario-schema';
 
 /**
- * The chaos proxy as the scenario runner uses it for targets whose services are separate processes: the services
- * reach the broker through it (`router`, handed to `Target.start`), and the scenario's message faults become its
- * plan. In-process targets do not need it (their transports are wrapped by the `FaultInjector`).
+ * The chaos proxy as the scenario runner uses it for every target on a broker, its services in this process or
+ * not: they reach the broker through it (`router`, handed to `Target.start`), and the scenario's message faults
+ * become its plan. A target without a broker (the in-memory transport) never asks the router for a URL: its
+ * transports are wrapped by the `FaultInjector` instead.
  */
 export interface ScenarioChaos {
   /** Per-service proxy URLs and cuts, for `TargetContext.router`. */

@@ -11,6 +11,7 @@ import { deleteTopology } from '../kit/delete-topology';
 import { MemoryStore } from '../kit/memory-store';
 import { serviceNames } from '../services';
 import { startShop, type StartedShop } from '../shop';
+import { routedAmqpTransport } from './routed-amqp-transport';
 import { shopEventInvariants, shopStateInvariants, shopTerminalEvents } from './shop-invariants';
 import { shopCustomers, shopSkus } from './shop-sim-target';
 
@@ -63,16 +64,9 @@ export function shopBrokerTarget(options: ShopBrokerTargetOptions = {}): Target 
       const routedUrls = new Map<string, string>();
       if (router) {
         for (const role of [...serviceNames, 'relay'] as const) {
-          routedUrls.set(role, await router.urlFor(role, url));
-          routed.set(
-            role,
-            new AmqpTransport({
-              url: routedUrls.get(role) as string,
-              connectionName: connectionName(`${purpose}-${role}`),
-              onError: () => undefined,
-              acquireTimeoutMs: 60_000,
-            }),
-          );
+          const own = await routedAmqpTransport(router, role, url, purpose);
+          routedUrls.set(role, own.url);
+          routed.set(role, own.transport);
         }
       }
       // A shop that fails to start (bad config, a failed declare) must not leave its connection or queues behind.

@@ -23,6 +23,7 @@ import { InMemoryTransport } from '../../harness/transport/memory/in-memory-tran
 import type { Subscription, Transport } from '../../harness/transport/transport';
 import { exampleShippingAddress } from '../events/common';
 import { shopCatalog, terminalEventTypes } from '../events/catalog';
+import type { KnownBug } from '../kit/bugs';
 import { deadLetterHeaders } from '../kit/dead-letter';
 import { deleteTopology } from '../kit/delete-topology';
 import { MemoryStore } from '../kit/memory-store';
@@ -32,17 +33,23 @@ import { topologyNames } from '../kit/topology';
 import type { GatewayRules } from '../payments/gateway';
 import { consumersOf, serviceNames, type ServiceName } from '../services';
 import { startShop, type StartedShop, type StartShopOptions } from '../shop';
+import { routedAmqpTransport } from './routed-amqp-transport';
 import { shopStateInvariants } from './shop-invariants';
 
-/** Where the shop runs. */
-export type ShopTargetOptions =
+/** Where the shop runs, and which of its known bugs are switched on (none by default). */
+export type ShopTargetOptions = { readonly bugs?: readonly KnownBug[] } & (
   | { readonly mode: 'sim' }
   | {
       readonly mode: 'broker';
       readonly amqpUrl: string;
       /** PostgreSQL for the services' state (one schema per run); in-memory store when omitted. */
       readonly databaseUrl?: string;
-    };
+    }
+);
+
+/** What runs in a runtime of its own: the five services and the outbox relay. */
+type ShopRole = ServiceName | 'relay';
+const shopRoles: readonly ShopRole[] = [...serviceNames, 'relay'];
 
 /** Event types no service consumes: a flow whose other events all caused something is done when these arrive. */
 const leafEventTypes = shopCatalog.types().filter((type) => consumersOf(type).length === 0);
@@ -259,16 +266,19 @@ function customerIdOf(context: CapabilityContext, name: string): string {
 }
 
 /**
- * The reference shop as a Target for scenarios: its five services in this process, in the run's own namespace
- * (exchange, queues, PostgreSQL schema), on RabbitMQ + PostgreSQL or on the in-memory transport + store. Each
- * service runs in a runtime of its own, so it can be stopped, killed and restarted alone; its steps
- * (`customers`, `stock`, `gateway`, `placeOrder`) and probes (`stock`, `orderStatus`) are the shop's vocabulary.
+ * The reference shop as a Target for scenarios: its five services and the outbox relay in this process, in the
+ * run's own namespace (exchange, queues, PostgreSQL schema), on RabbitMQ + PostgreSQL or on the in-memory transport
+ * + store. Each service (and the relay) runs in a runtime of its own, so it can be stopped, killed and restarted
+ * alone; with a `router` (the chaos proxy) each also has a broker connection of its own through it, so message
+ * faults are the proxy's and a cut hits that one. Its steps (`customers`, `stock`, `gateway`, `placeOrder`) and
+ * probes (`stock`, `orderStatus`) are the shop's vocabulary.
  */
 export function shopTarget(options: ShopTargetOptions): Target {
+  const bugs = options.bugs ?? [];
   const target: Target = {
-    name: options.mode === 'sim' ? 'the reference shop (in-memory)' : 'the reference shop',
+    name: `${options.mode === 'sim' ? 'the reference shop (in-memory)' : 'the reference shop'}${bugs.length > 0 ? ` [bug: ${bugs.join(', ')}]` : ''}`,
     adapter: troupeEnvelopeAdapter('orderId'),
-    serviceNames,
+    serviceNames: shopRoles,
     flows: [
       {
         name: 'order',
@@ -372,24 +382,48 @@ async function startShopTarget(
       store,
       namespace,
       retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 },
+      ...(options.bugs ? { bugs: options.bugs } : {}),
       onError: () => undefined,
     };
-    // The storefront and the outbox relay; each service then runs in a runtime of its own.
-    const front = await startShop({ ...base, services: [] });
+    // The storefront (it declares the topology); each service and the outbox relay then run in a runtime of their
+    // own. Through the router (the chaos proxy) each has a connection of its own too, opened at its start and
+    // closed at its stop: the proxy applies the message faults, and a cut or a kill hits that one role.
+    const router = broker ? context.router : undefined;
+    const front = await startShop({ ...base, services: [], relays: 0 });
     cleanups.push(() => front.stop());
-    const running = new Map<ServiceName, StartedShop>();
-    const startService = async (service: ServiceName): Promise<void> => {
-      if (running.has(service)) return;
-      running.set(service, await startShop({ ...base, gatewayRules, services: [service], relays: 0 }));
+    const running = new Map<ShopRole, { readonly shop: StartedShop; readonly own?: Transport }>();
+    const routedUrls = new Map<ShopRole, string>();
+    const startService = async (role: ShopRole): Promise<void> => {
+      if (running.has(role)) return;
+      let own: Transport | undefined;
+      if (router && broker) {
+        const routed = await routedAmqpTransport(router, role, broker.amqpUrl, 'scenario');
+        routedUrls.set(role, routed.url);
+        own = context.wrapServiceTransport?.(role, routed.transport) ?? routed.transport;
+      }
+      try {
+        const shop = await startShop({
+          ...base,
+          ...(own ? { transport: own } : {}),
+          gatewayRules,
+          services: role === 'relay' ? [] : [role],
+          relays: role === 'relay' ? 1 : 0,
+        });
+        running.set(role, own ? { shop, own } : { shop });
+      } catch (error) {
+        await own?.close().catch(() => undefined);
+        throw error;
+      }
     };
-    const stopService = async (service: ServiceName): Promise<void> => {
-      const shop = running.get(service);
-      running.delete(service);
-      await shop?.stop();
+    const stopService = async (role: ShopRole): Promise<void> => {
+      const entry = running.get(role);
+      running.delete(role);
+      await entry?.shop.stop();
+      await entry?.own?.close();
     };
-    for (const service of serviceNames) await startService(service);
+    for (const role of shopRoles) await startService(role);
     cleanups.push(async () => {
-      for (const service of serviceNames) await stopService(service);
+      for (const role of shopRoles) await stopService(role);
     });
 
     // Watch every service's dead-letter queue: a scenario fails on a dead letter it did not expect.
@@ -411,10 +445,10 @@ async function startShopTarget(
       cleanups.push(() => subscription.close());
     }
 
-    // Every service shares one connection: cutting "every service" must cut it once, not five times.
+    // Not routed, every service shares one connection: cutting "every service" must cut it once, not six times.
     let cutting: Promise<string> | undefined;
     let cutAt = 0;
-    const cut = (service: ServiceName): Promise<string> => {
+    const cut = (service: ShopRole): Promise<string> => {
       if (cutting) return cutting.then(() => `${service} shares the services' connection: cut with it`);
       if (Date.now() - cutAt < cutWindowMs) {
         return Promise.resolve(`${service} shares the services' connection, cut just now`);
@@ -444,14 +478,14 @@ async function startShopTarget(
       return `could not close the connection (${why}): emulated the cut, in-flight deliveries lost their acks`;
     };
 
-    const services: TargetService[] = serviceNames.map((name) => ({
+    const services: TargetService[] = shopRoles.map((name) => ({
       name,
       external: false,
-      queues: [names.queue(name)],
+      queues: name === 'relay' ? [] : [names.queue(name)],
       get running() {
         return running.has(name);
       },
-      brokerUrl: broker?.amqpUrl,
+      brokerUrl: routedUrls.get(name) ?? broker?.amqpUrl,
       start: () => startService(name),
       stop: async () => {
         await stopService(name);
@@ -466,7 +500,7 @@ async function startShopTarget(
         await stopService(name);
         await startService(name);
       },
-      cut: () => cut(name),
+      cut: () => (router ? router.cut(name) : cut(name)),
       output: () => [],
       tail: () => [],
     }));
@@ -484,13 +518,14 @@ async function startShopTarget(
         if (!found) {
           throw new TargetError(
             'unknown-service',
-            `the shop has no service "${name}" (it has ${serviceNames.join(', ')})`,
+            `the shop has no service "${name}" (it has ${shopRoles.join(', ')})`,
           );
         }
         return found;
       },
       openTransport,
-      ...(broker ? { connectionPrefix: servicesName } : {}),
+      // Routed, the services' connections go through the proxy: they are cut there (`services[i].cut()`).
+      ...(broker && !router ? { connectionPrefix: servicesName } : {}),
       startFlow: () =>
         Promise.reject(
           new TargetError(
@@ -529,7 +564,7 @@ async function startShopTarget(
         seed: (seed) => front.seed(seed),
         configureGateway(rules) {
           gatewayRules = rules;
-          for (const shop of running.values()) shop.configureGateway(rules);
+          for (const { shop } of running.values()) shop.configureGateway(rules);
         },
         placeOrder: (command) => front.placeOrder(command),
         order: (orderId) => front.order(orderId),

@@ -23,6 +23,7 @@ export class LifecycleFaults {
     faults: readonly ScenarioFault[],
     private readonly started: StartedTarget,
     private readonly injector: FaultInjector,
+    /** The chaos proxy, when the target's services go through it (pauses are then its own). */
     private readonly chaos: ScenarioChaos | undefined,
   ) {
     this.pending = faults
@@ -122,10 +123,10 @@ export class LifecycleFaults {
         this.injector.note('restart', `${after}: ${fault.service} stopped and started again`);
         return;
       case 'pause':
-        if (this.injector.inProcess) {
-          this.injector.pause(fault.service, fault.for);
-        } else if (this.chaos) {
+        if (this.chaos) {
           await this.chaos.apply([{ kind: 'pause', service: fault.service, ms: fault.for }]);
+        } else if (this.injector.appliesMessageFaults) {
+          this.injector.pause(fault.service, fault.for);
         } else {
           throw new Error(
             `pause ${fault.service}: this target's deliveries can be held only through the chaos proxy`,
