@@ -112,8 +112,8 @@ export async function fuzzSimulation<W>(
     { maxLength: shape.maxFaults ?? 6 },
   );
   // Half the schedules run one thing at a time; the others interleave, seeded (shrinks to 0: sequential).
-  const interleave = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 0x7fffffff }));
-  const perSchedule = fc.record({ faults, interleave });
+  const interleaving = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 0x7fffffff }));
+  const perSchedule = fc.record({ faults });
   const baselines: BaselineCache = new Map();
   const simulateOptions = options.maxSteps ? { maxSteps: options.maxSteps } : {};
   let executed = 0;
@@ -124,12 +124,12 @@ export async function fuzzSimulation<W>(
   let started = performance.now();
   const property = fc.asyncProperty(
     target.workload,
-    reordering,
+    fc.record({ delays: reordering, interleave: interleaving }),
     fc.array(perSchedule, { minLength: 1, maxLength: Math.max(1, options.schedulesPerWorkload ?? 4) }),
-    async (workload, delays, lists) => {
+    async (workload, { delays, interleave }, lists) => {
       invocations++;
       for (const list of lists) {
-        const schedule = scheduleOf(delays, list);
+        const schedule = scheduleOf(delays, interleave, list);
         executed++;
         if (!failedYet) untilFailure++;
         options.onProgress?.({
@@ -173,8 +173,8 @@ export async function fuzzSimulation<W>(
     schedulesPerSecond: executed / Math.max(elapsedMs / 1000, 1e-9),
   };
   if (!details.failed || !details.counterexample) return base;
-  const [workload, delays, lists] = details.counterexample;
-  const list = lists.map((own) => scheduleOf(delays, own));
+  const [workload, { delays, interleave }, lists] = details.counterexample;
+  const list = lists.map((own) => scheduleOf(delays, interleave, own));
   const path = details.counterexamplePath ?? '';
   const replay = `${seed}:${path}`;
   // Re-run the minimal case once more, recording its timeline (deterministic: same result).
@@ -209,11 +209,8 @@ export async function fuzzSimulation<W>(
   };
 }
 
-function scheduleOf(
-  delays: readonly Fault[],
-  own: { readonly faults: readonly Fault[]; readonly interleave: number },
-): Schedule {
-  return { faults: [...delays, ...own.faults], ...(own.interleave ? { interleave: own.interleave } : {}) };
+function scheduleOf(delays: readonly Fault[], interleave: number, own: { readonly faults: readonly Fault[] }): Schedule {
+  return { faults: [...delays, ...own.faults], ...(interleave ? { interleave } : {}) };
 }
 
 /** Like `fuzzSimulation`, but throws a `FuzzViolationError` (report as `cause`) when a property breaks. */

@@ -46,6 +46,11 @@ export interface SimRun {
   readonly quiesced: boolean;
   readonly steps: number;
   readonly deadLettered: number;
+  /**
+   * Faults of the schedule that took effect, reordering (`delay`) excepted: a copy made, an ack lost, a crash or
+   * failure armed, a cut, a confirm changed. 0 means the run was its own clean baseline, step for step.
+   */
+  readonly faultsApplied: number;
   /** Filled when `record` is set. */
   readonly timeline: readonly TimelineEntry[];
 }
@@ -103,10 +108,13 @@ export async function simulate<W>(
   const choose = schedule.interleave ? choiceGenerator(schedule.interleave) : undefined;
   /** Confirms to answer, decided when the publish was made: outcome and the time they may be answered. */
   const confirmPlans = new Map<number, { outcome: 'ack' | 'nack' | 'lose'; at: number }>();
+  let faultsApplied = 0;
   const note = (text: string): void => {
     if (record) timeline.push({ kind: 'fault', step, text });
   };
   let transport: InMemoryTransport | undefined = undefined;
+  /** While the system starts, nothing runs concurrently: a scheduling point resumes at once. */
+  let starting = true;
 
   const onEvent = (event: TransportEvent): void => {
     if (event.kind === 'publish-pending') {
@@ -115,6 +123,7 @@ export async function simulate<W>(
       let plan: { outcome: 'ack' | 'nack' | 'lose'; at: number } = { outcome: 'ack', at: 0 };
       for (const fault of faults.get(`${event.exchange}#${nth}`) ?? []) {
         if (fault.kind !== 'confirm') continue;
+        faultsApplied++;
         plan =
           fault.outcome === 'delay'
             ? { outcome: 'ack', at: scheduler.now + fault.by * 10 }
@@ -165,6 +174,7 @@ export async function simulate<W>(
         for (const copy of transport.duplicate(id, fault.copies)) {
           arrivals.set(copy.id, { queue, nth, copy: true, priority: priority + fault.lag });
         }
+        faultsApplied++;
         note(describeFault(fault));
       }
     }
@@ -186,7 +196,7 @@ export async function simulate<W>(
     ids,
     now: () => new Date(scheduler.now),
     timers: scheduler.timerApi,
-    step: () => scheduler.step(),
+    step: () => (starting ? Promise.resolve() : scheduler.step()),
     crashAt(point, where) {
       let key: string | undefined;
       if (where) key = `${where.queue}\u0000${where.messageId}`;
@@ -212,6 +222,7 @@ export async function simulate<W>(
     // The workload is injected with the scheduler running in order (the system's store may wait on it).
     system = await drive(target.start(env, workload), scheduler);
     transport.setConfirms('stepped');
+    starting = false;
     const delivered = new Set<number>();
     const running = new Set<Promise<unknown>>();
     let failure: Error | undefined;
@@ -225,6 +236,15 @@ export async function simulate<W>(
       if (failure !== undefined) throw failure;
       scheduler.promoteDue();
       const tasks = scheduler.readyCount;
+      if (!choose && tasks > 0) {
+        // One thing at a time: continuations go first, no need to look at deliveries and confirms.
+        if (++actions > ACTIONS_PER_STEP * maxSteps) {
+          quiesced = false;
+          break;
+        }
+        scheduler.run(0);
+        continue;
+      }
       // The next delivery: lowest (delay level, arrival) among queues whose consumers have room.
       let bestId = -1;
       let bestPriority = 0;
@@ -310,6 +330,7 @@ export async function simulate<W>(
           }
         }
       }
+      if (fault) faultsApplied++;
       delivered.add(id);
       let entry: Extract<TimelineEntry, { kind: 'deliver' }> | undefined;
       if (record && arrival) {
@@ -351,7 +372,7 @@ export async function simulate<W>(
     }
     // A run cut short leaves handlers waiting on scheduling points: they are abandoned with the run.
     const state: unknown = await Promise.resolve(system.state());
-    return { events, state, quiesced, steps: step, deadLettered, timeline };
+    return { events, state, quiesced, steps: step, deadLettered, faultsApplied, timeline };
   } finally {
     await stopQuietly(system, scheduler);
     await closeQuietly(transport, scheduler);

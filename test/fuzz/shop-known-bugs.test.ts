@@ -23,7 +23,7 @@ describe('deterministic simulation of the five reference services', () => {
     // Found as a crash between the commit and the separate inbox write, or as a duplicate processed concurrently.
     [
       'inventory-dedupe-after-commit',
-      /crash inventory#\d+ at after-commit-before-dedupe|duplicate inventory#\d+[\s\S]*interleaved/,
+      /crash inventory#\d+ at after-commit-before-dedupe|(duplicate|cut the connection of the consumer of) inventory#\d+[\s\S]*interleaved/,
     ],
     ['ack-before-commit', /crash \w+#\d+ at after-handle-before-commit/],
   ];
