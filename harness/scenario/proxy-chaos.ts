@@ -1,7 +1,7 @@
 import { describeChaosFault } from '../chaos/plan/chaos-fault';
 import { startChaosProxy, type StartedChaosProxy } from '../chaos/start-chaos-proxy';
 import type { Target } from '../target/target';
-import type { ChaosFaultKind } from '../chaos/plan/chaos-fault';
+import type { ChaosFault, ChaosFaultKind } from '../chaos/plan/chaos-fault';
 import type { ScenarioChaosFactory } from './scenario-chaos';
 import type { ScenarioFault } from './scenario-schema';
 
@@ -42,9 +42,20 @@ export function proxyChaos(target: Target): ScenarioChaosFactory {
       },
       async apply(faults) {
         const live = await running();
+        // One line per scenario fault: a fault without a service is armed once for each listener.
+        const armed = new Map<string, { fault: ChaosFault; services: string[] }>();
         for (const fault of faults) {
           live.apply(fault);
-          note(`armed: ${describeChaosFault(fault)}`);
+          const key = JSON.stringify({ ...fault, service: '' });
+          const same = armed.get(key);
+          if (same) same.services.push(fault.service);
+          else armed.set(key, { fault, services: [fault.service] });
+        }
+        for (const { fault, services } of armed.values()) {
+          const marker = '\u0000';
+          note(
+            `armed: ${describeChaosFault({ ...fault, service: marker }).replace(marker, services.join(', '))}`,
+          );
         }
       },
       async stop() {

@@ -135,6 +135,38 @@ describe('FaultInjector (in-memory transport)', () => {
     await transport.close();
   });
 
+  it('left to the proxy: faults no message, but still sees every delivery and publication', async () => {
+    const deliveries: boolean[] = [];
+    const published: string[] = [];
+    const { transport, injector, handled, until } = await setUp(
+      [
+        { kind: 'duplicate', event: 'First', copies: 2 },
+        { kind: 'duplicate', event: 'First', service: 'payments', copies: 1 },
+        { kind: 'redeliver', event: 'First', service: 'payments', times: 1 },
+      ],
+      {
+        onDelivery: (delivery) => deliveries.push(delivery.redelivered),
+        onPublish: (type) => published.push(type),
+      },
+    );
+    injector.leaveMessageFaultsToProxy();
+    expect(injector.inProcess).toBe(true);
+    expect(injector.appliesMessageFaults).toBe(false);
+    await transport.publish(exchange, message('First', 'a'));
+    await transport.publish(exchange, message('Second', 'b'));
+    await until(2);
+    // Nothing more arrives: no copy was published, handled again or requeued.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(handled).toEqual([
+      { type: 'First', redelivered: false },
+      { type: 'Second', redelivered: false },
+    ]);
+    expect(deliveries).toEqual([false, false]);
+    expect(published).toEqual(['First', 'Second']);
+    expect(injector.applied()).toEqual([]);
+    await transport.close();
+  });
+
   it('pause: the service holds every delivery for the window', async () => {
     const { transport, injector, handled, until } = await setUp([]);
     injector.pause('payments', 80);

@@ -10,6 +10,8 @@ import {
 } from '../../../harness/scenario/load-scenario';
 import { runScenario } from '../../../harness/scenario/run-scenario';
 import { renderScenarioReport } from '../../../harness/scenario/scenario-report';
+import type { ChaosFault } from '../../../harness/chaos/plan/chaos-fault';
+import type { ScenarioChaosFactory } from '../../../harness/scenario/scenario-chaos';
 import type { Target } from '../../../harness/target/target';
 import { toyTarget } from './support/toy-target';
 
@@ -123,6 +125,42 @@ describe('runScenario on a toy choreography (a Target object, in-memory transpor
     ]);
     const reached = report.flows[0]?.terminalAfterMs ?? 0;
     expect(reached).toBeGreaterThanOrEqual(600);
+  });
+
+  it('routed through the proxy: the message faults are its plan only, never also applied in process', async () => {
+    const applied: ChaosFault[][] = [];
+    const chaos: ScenarioChaosFactory = ({ note }) =>
+      Promise.resolve({
+        router: { urlFor: () => Promise.resolve('amqp://proxy.invalid'), cut: () => Promise.resolve('cut') },
+        apply(faults) {
+          applied.push([...faults]);
+          note('proxy: billing: delivery of InvoiceRequested: 1 copy', 'duplicate');
+          return Promise.resolve();
+        },
+        stop: () => Promise.resolve(),
+      });
+    // The toy runs in memory and wraps its transports; a service asking the router for its URL makes the run routed.
+    const toy = toyTarget({ notIdempotent: true });
+    const routedToy: Target = {
+      ...toy,
+      start: async (context) => {
+        await context.router?.urlFor('billing', 'amqp://127.0.0.1');
+        return toy.start(context);
+      },
+    };
+    const duplicated = scenario(
+      base.replace('then:', 'faults:\n  - duplicate: { event: InvoiceRequested, service: billing }\nthen:'),
+      routedToy,
+    );
+    const report = await runScenario(duplicated, { target: routedToy, mode: 'sim', chaos });
+    expect(applied).toEqual([
+      [{ kind: 'duplicate', service: 'billing', match: { eventType: 'InvoiceRequested' }, copies: 1 }],
+    ]);
+    // The non-idempotent consumer charged once: the in-process duplicate did not happen on top of the proxy's.
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(report.faults.map((fault) => [fault.kind, fault.detail.split(':')[0]])).toEqual([
+      ['duplicate', 'proxy'],
+    ]);
   });
 
   it('a message fault that never found its message fails the scenario: it proved nothing', async () => {
