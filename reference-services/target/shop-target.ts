@@ -18,7 +18,6 @@ import {
 import { TargetError } from '../../harness/target/target-error';
 import { AmqpTransport } from '../../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../../harness/transport/amqp/connection-name';
-import { closeOwnConnections } from '../../harness/transport/amqp/rabbitmqctl';
 import { InMemoryTransport } from '../../harness/transport/memory/in-memory-transport';
 import type { Subscription, Transport } from '../../harness/transport/transport';
 import { exampleShippingAddress } from '../events/common';
@@ -445,37 +444,25 @@ async function startShopTarget(
       cleanups.push(() => subscription.close());
     }
 
-    // Not routed, every service shares one connection: cutting "every service" must cut it once, not six times.
-    let cutting: Promise<string> | undefined;
-    let cutAt = 0;
+    // In memory every service shares one transport: cutting "every service" must cut it once, not six times.
+    let cutAt = Number.NEGATIVE_INFINITY;
     const cut = (service: ShopRole): Promise<string> => {
-      if (cutting) return cutting.then(() => `${service} shares the services' connection: cut with it`);
+      if (router) return router.cut(service);
+      if (broker) {
+        return Promise.reject(
+          new TargetError(
+            'unsupported',
+            `cut ${service}: on RabbitMQ the shop's connections are cut through the chaos proxy (TargetContext.router; runScenario opens it for a spec with a cut)`,
+            { service },
+          ),
+        );
+      }
       if (Date.now() - cutAt < cutWindowMs) {
-        return Promise.resolve(`${service} shares the services' connection, cut just now`);
+        return Promise.resolve(`${service} shares the in-memory transport, cut just now`);
       }
-      cutting = cutShared().finally(() => {
-        cutting = undefined;
-        cutAt = Date.now();
-      });
-      return cutting;
-    };
-    const cutShared = async (): Promise<string> => {
-      if (!broker) {
-        cuttable.cut();
-        return 'in-memory transport: in-flight deliveries lost their acks (emulated cut)';
-      }
-      // Every service shares one connection here, so a cut for one service cuts them all.
-      let closed = 0;
-      let why = 'no connection of that name on the broker';
-      try {
-        closed = await closeOwnConnections(servicesName, 'troupe scenario fault');
-      } catch (error) {
-        // A remote broker (or no rabbitmqctl on PATH): emulate the cut rather than skip the fault.
-        why = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
-      }
-      if (closed > 0) return `closed ${closed} broker connection(s) of the services (${servicesName})`;
       cuttable.cut();
-      return `could not close the connection (${why}): emulated the cut, in-flight deliveries lost their acks`;
+      cutAt = Date.now();
+      return Promise.resolve('in-memory transport: in-flight deliveries lost their acks (emulated cut)');
     };
 
     const services: TargetService[] = shopRoles.map((name) => ({
@@ -500,7 +487,7 @@ async function startShopTarget(
         await stopService(name);
         await startService(name);
       },
-      cut: () => (router ? router.cut(name) : cut(name)),
+      cut: () => cut(name),
       output: () => [],
       tail: () => [],
     }));
