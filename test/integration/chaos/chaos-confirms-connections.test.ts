@@ -92,6 +92,66 @@ describe('chaos proxy: publisher confirms and connections, real RabbitMQ', () =>
     expect(proxy.faultLog().map((e) => e.kind)).toEqual(['nack-confirm', 'drop-publish', 'drop-publish']);
   });
 
+  it('amqplib: drop-publish without a cut — the publish is lost and never confirmed, later ones are, the connection stays up', async () => {
+    const queue = await broker.queue('drop-no-cut');
+    proxy.apply({ kind: 'drop-publish', service: 'payments', nth: 1 });
+    const connection = await amqplib.connect(proxy.urlFor('payments'));
+    let closed = false;
+    connection.on('close', () => (closed = true));
+    connection.on('error', () => undefined);
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => undefined);
+    const confirmed = new Map<string, string>();
+    const send = (body: string) =>
+      new Promise<string>((resolve) => {
+        channel.sendToQueue(queue, Buffer.from(body), {}, (error: unknown) => {
+          confirmed.set(body, error ? 'failed' : 'ok');
+          resolve(`${body} ${error ? 'failed' : 'ok'}`);
+        });
+      });
+    // Publishes in this order: m0, m1 (the 2nd: dropped), m2, m3.
+    const first = send('m0');
+    const dropped = send('m1');
+    const later = ['m2', 'm3'].map(send);
+    // m0 before it, m2 and m3 after it are confirmed (the broker's confirms renumbered around the gap).
+    expect(await Promise.all([first, ...later])).toEqual(['m0 ok', 'm2 ok', 'm3 ok']);
+    let ready = 0;
+    await untilAsync(
+      'm0, m2 and m3 on the queue',
+      async () => (ready = await broker.ready(queue)) === 3,
+      () => `${ready} ready`,
+    );
+    // Later confirms came and went: m1's is not late, it never comes — and nothing told the publisher.
+    expect(await send('m4')).toBe('m4 ok');
+    expect(confirmed.has('m1')).toBe(false);
+    expect(closed).toBe(false);
+    expect(proxy.connections('payments')).toHaveLength(1);
+    expect((await broker.drain(queue)).sort()).toEqual(['m0', 'm2', 'm3', 'm4']);
+    expect(proxy.faultLog()).toEqual([
+      expect.objectContaining({ service: 'payments', kind: 'drop-publish' }),
+    ]);
+    await connection.close();
+    // Closing the channel fails the publish that was never confirmed: only now does the publisher learn of it.
+    expect(await dropped).toBe('m1 failed');
+  });
+
+  it('drop-publish on a publisher without confirms: the message is lost silently and the connection stays up', async () => {
+    const queue = await broker.queue('drop-no-confirms');
+    proxy.apply({ kind: 'drop-publish', service: 'orders', match: { routingKey: queue }, nth: 0 });
+    const connection = await amqplib.connect(proxy.urlFor('orders'));
+    let closed = false;
+    connection.on('close', () => (closed = true));
+    const channel = await connection.createChannel();
+    for (const body of ['a', 'b', 'c']) channel.sendToQueue(queue, Buffer.from(body));
+    await channel.checkQueue(queue); // a round trip through the proxy: the publishes before it were forwarded
+    expect((await broker.drain(queue)).sort()).toEqual(['b', 'c']);
+    expect(closed).toBe(false);
+    expect(proxy.faultLog().map((entry) => [entry.service, entry.kind])).toEqual([
+      ['orders', 'drop-publish'],
+    ]);
+    await connection.close();
+  });
+
   it('amqplib: a cut at a publish — the message reached the broker, its confirm never reached the publisher', async () => {
     const queue = await broker.queue('cut-at-publish');
     proxy.apply({ kind: 'cut', service: 'payments', how: 'reset', on: { on: 'publish', nth: 1 } });
