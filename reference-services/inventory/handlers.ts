@@ -11,6 +11,9 @@ import { ServiceError } from '../kit/errors';
 export function inventoryService(): ServiceDefinition {
   return {
     name: 'inventory',
+    locks: {
+      PaymentCompleted: (event) => event.payload.items.map((item) => ({ collection: stock, key: item.sku })),
+    },
     handlers: {
       PaymentCompleted: async (event, context) => {
         const { orderId, paymentId, amount, items, customer, shippingAddress } = event.payload;

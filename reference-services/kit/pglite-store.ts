@@ -42,10 +42,13 @@ function pgliteDriver(db: PGlite): SqlDriver {
   return {
     singleConnection: true,
     autocommit: connection,
-    transaction: (fn) =>
-      db.transaction((tx) =>
-        fn({ query: <R>(text: string, params?: unknown[]) => tx.query<R>(text, params) }),
-      ),
+    transaction: (fn, options) =>
+      db.transaction(async (tx) => {
+        if (options?.lockTimeoutMs !== undefined) {
+          await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`);
+        }
+        return fn({ query: <R>(text: string, params?: unknown[]) => tx.query<R>(text, params) });
+      }),
     async listen(channel, onNotify) {
       const unsubscribe = await db.listen(channel, () => onNotify());
       return () => unsubscribe();

@@ -52,11 +52,16 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
   return {
     singleConnection: false,
     autocommit: external,
-    async transaction(fn) {
+    async transaction(fn, options) {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        // One simple query for both (no parameters: the timeout is an integer).
+        await client.query(
+          options?.lockTimeoutMs === undefined
+            ? 'BEGIN'
+            : `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`,
+        );
         const result = await fn(client);
         await client.query('COMMIT');
         return result;

@@ -1,6 +1,6 @@
 import type { ShopEvent, ShopEventType } from '../events/catalog';
 import type { KnownBug } from './bugs';
-import type { StoreTx } from './store';
+import type { RowRef, StoreTx } from './store';
 
 /** The shop event of type `T`. */
 export type EventByType<T extends ShopEventType> = Extract<ShopEvent, { eventType: T }>;
@@ -30,10 +30,19 @@ export type EventHandler<T extends ShopEventType> = (
 /** The event types a service consumes, each with its handler. */
 export type EventHandlers = { readonly [T in ShopEventType]?: EventHandler<T> };
 
+/**
+ * Per event type, the rows its handler locks (`get(…, { forUpdate: true })`), known from the event alone. A batch
+ * locks the rows of all its events in one statement before the handlers run, instead of one round trip per event.
+ * Declaring fewer rows than the handler locks is correct (the handler locks the rest itself), only slower.
+ */
+export type RowLocks = { readonly [T in ShopEventType]?: (event: EventByType<T>) => readonly RowRef[] };
+
 /** A service: its name (the inbox consumer and queue name) and what it consumes. */
 export interface ServiceDefinition {
   readonly name: string;
   readonly handlers: EventHandlers;
+  /** The rows its handlers lock, for batches (see `RowLocks`). */
+  readonly locks?: RowLocks;
 }
 
 /** The event types `service` consumes. */

@@ -8,7 +8,7 @@ import { randomIds, systemClock, type Clock, type IdGenerator } from './determin
 import { createHandlerContext, flushEmitted } from './handler-context';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 import type { EventHandler, ServiceDefinition } from './service-definition';
-import type { Store, StoreTx } from './store';
+import type { RowRef, Store, StoreTx } from './store';
 
 /** Options of a `ServiceProcessor`. */
 export interface ServiceProcessorOptions {
@@ -229,6 +229,11 @@ export class ServiceProcessor {
               valid.map(({ event }) => event.eventId),
             )
           : undefined;
+        // The rows the fresh events' handlers will lock, all in one statement (the handlers' `get`s then hit them).
+        if (tx.lockAll) {
+          const rows = valid.flatMap(({ event }, i) => (fresh?.[i] === false ? [] : this.rowsToLock(event)));
+          if (rows.length > 0) await tx.lockAll(rows);
+        }
         for (const [i, { event, handler }] of valid.entries()) {
           if (!(fresh ? fresh[i] : await tx.markProcessed(consumer, event.eventId))) {
             handled.push(undefined);
@@ -259,6 +264,12 @@ export class ServiceProcessor {
       for (const { index } of valid) outcomes[index] = await this.process(inputs[index] as ProcessInput);
     }
     return outcomes as ProcessOutcome[];
+  }
+
+  /** The rows the service declares its handler of `event` locks. */
+  private rowsToLock(event: ShopEvent): readonly RowRef[] {
+    const declared = this.service.locks?.[event.eventType] as ((event: ShopEvent) => readonly RowRef[]) | undefined;
+    return declared ? declared(event) : [];
   }
 
   /** Decodes and finds the handler, or says why the message is rejected. */

@@ -10,6 +10,7 @@ import type {
   NewOutboxRecord,
   OutboxPublisher,
   OutboxRecord,
+  RowRef,
   Store,
   StoreTx,
   TransactionOptions,
@@ -322,6 +323,12 @@ class SimulatedTx implements StoreTx {
     const results: boolean[] = [];
     for (const eventId of eventIds) results.push(await this.markProcessed(consumer, eventId));
     return results;
+  }
+
+  async lockAll(rows: readonly RowRef[]): Promise<void> {
+    // One statement on PostgreSQL; here each row is locked in (collection, key) order, as its LockRows does.
+    const ids = [...new Set(rows.map((row) => `${row.collection.name}\u0000${row.key}`))].sort();
+    for (const id of ids) await this.store.statement(this.state, id, this.lockTimeoutMs);
   }
 
   async hasProcessed(consumer: string, eventId: string): Promise<boolean> {

@@ -25,6 +25,12 @@ export interface Entry<T> {
   readonly value: T;
 }
 
+/** One state row, by collection and key. */
+export interface RowRef {
+  readonly collection: Collection<unknown>;
+  readonly key: string;
+}
+
 /** Options of a read inside a transaction. */
 export interface GetOptions {
   /** Lock the row until the transaction ends (`SELECT … FOR UPDATE`); concurrent writers wait. */
@@ -52,6 +58,13 @@ export interface StoreTx {
    * is a duplicate of its first occurrence). Optional: without it, callers mark one by one.
    */
   markProcessedAll?(consumer: string, eventIds: readonly string[]): Promise<boolean[]>;
+  /**
+   * Locks these rows until the transaction ends, as `get(…, { forUpdate: true })` of each would, in one statement
+   * where the store can, in (collection, key) order (two batches locking overlapping rows never deadlock on them).
+   * A later `get` of a locked row in this transaction needs no round trip. Optional: without it, handlers lock
+   * their rows one `get` at a time.
+   */
+  lockAll?(rows: readonly RowRef[]): Promise<void>;
   /** Inbox: whether the row exists (read only; used by the `inventory-dedupe-after-commit` bug). */
   hasProcessed(consumer: string, eventId: string): Promise<boolean>;
   appendOutbox(record: NewOutboxRecord): Promise<void>;

@@ -7,8 +7,20 @@ import { orders, orderStatusRank, terminalOrderStatuses, type OrderRecord, type 
  * needs-attention terminal events, each at most once per order (a terminal order never changes again).
  */
 export function ordersService(): ServiceDefinition {
+  // Every reaction advances its order: the order row is the one row each locks.
+  const orderRow = (event: { readonly payload: { readonly orderId: string } }) => [
+    { collection: orders, key: event.payload.orderId },
+  ];
   return {
     name: 'orders',
+    locks: {
+      PaymentCompleted: orderRow,
+      InventoryReserved: orderRow,
+      ShipmentScheduled: orderRow,
+      PaymentFailed: orderRow,
+      PaymentRefunded: orderRow,
+      PaymentRefundFailed: orderRow,
+    },
     handlers: {
       PaymentCompleted: async (event, context) => {
         await advance(context, event.payload.orderId, 'paid', null);

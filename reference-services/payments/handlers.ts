@@ -13,6 +13,9 @@ export function paymentsService(options: {
   const { gateway, fraudThreshold } = options;
   return {
     name: 'payments',
+    locks: {
+      InventoryReservationFailed: (event) => [{ collection: payments, key: event.payload.paymentId }],
+    },
     handlers: {
       OrderPlaced: async (event, context) => {
         const { orderId, customer, total, items, shippingAddress, fraudScore } = event.payload;

@@ -109,6 +109,24 @@ describe('SimulatedStore: read committed with row locks, interleaved statement b
     await holder;
   });
 
+  it('lockAll locks rows in key order, so the same rows listed in opposite orders never close a lock cycle', async () => {
+    const s = cranked();
+    const lockAllThenWrite = (keys: readonly string[]) =>
+      s.store.transaction(async (tx) => {
+        await tx.lockAll?.(keys.map((key) => ({ collection: counters, key })));
+        for (const key of keys) {
+          const current = await tx.get(counters, key, { forUpdate: true });
+          await tx.put(counters, key, { n: (current?.n ?? 0) + 1 });
+        }
+      });
+    // Each statement of one, then of the other: as `lockBoth` above, a cycle if the locks were taken as listed.
+    const results = Promise.allSettled([lockAllThenWrite(['x', 'y']), lockAllThenWrite(['y', 'x'])]);
+    await s.drain();
+    expect((await results).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(await s.store.read(counters, 'x')).toEqual({ n: 2 });
+    expect(await s.store.read(counters, 'y')).toEqual({ n: 2 });
+  });
+
   it('an inbox row inserted by an uncommitted transaction makes a concurrent duplicate wait, then see it', async () => {
     const s = cranked();
     const mark = () => s.store.transaction((tx) => tx.markProcessed('svc', 'e1'));

@@ -6,6 +6,7 @@ import type {
   NewOutboxRecord,
   OutboxPublisher,
   OutboxRecord,
+  RowRef,
   Store,
   StoreKind,
   StoreTx,
@@ -21,8 +22,14 @@ export interface SqlConnection {
 export interface SqlDriver {
   /** PGlite has one connection: statements issued while a transaction is open must join it. */
   readonly singleConnection: boolean;
-  /** Runs `fn` between BEGIN and COMMIT (ROLLBACK when it throws) on one connection. */
-  transaction<R>(fn: (connection: SqlConnection) => Promise<R>): Promise<R>;
+  /**
+   * Runs `fn` between BEGIN and COMMIT (ROLLBACK when it throws) on one connection; with `lockTimeoutMs`, the
+   * transaction's `lock_timeout` is set (sent with BEGIN where the driver can: one round trip, not two).
+   */
+  transaction<R>(
+    fn: (connection: SqlConnection) => Promise<R>,
+    options?: { readonly lockTimeoutMs?: number },
+  ): Promise<R>;
   /** Autocommit statements (reads, the external ledger). */
   readonly autocommit: SqlConnection;
   /** LISTEN on `channel`; returns how to stop. */
@@ -133,16 +140,20 @@ export class SqlStore implements Store {
 
   async transaction<R>(fn: (tx: StoreTx) => Promise<R>, options?: TransactionOptions): Promise<R> {
     this.assertOpen();
-    return this.driver.transaction(async (db) => {
-      if (options?.lockTimeoutMs !== undefined) {
-        await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`);
-      }
-      const tx = new SqlTx(db, this.schema);
-      const result = await this.current.run(db, () => fn(tx));
-      await tx.flush();
-      if (tx.appended > 0) await db.query('SELECT pg_notify($1, $2)', [this.channel, '']);
-      return result;
-    });
+    const lockTimeoutMs =
+      options?.lockTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(options.lockTimeoutMs));
+    return this.driver.transaction(
+      async (db) => {
+        const tx = new SqlTx(db, this.schema, this.channel);
+        // Only a single-connection driver needs to know the open transaction (see `connection()`); on Node 20 the
+        // first `run` switches on promise hooks for the whole process, a cost on every promise.
+        const result = this.driver.singleConnection ? await this.current.run(db, () => fn(tx)) : await fn(tx);
+        // The outbox rows go with their NOTIFY in one statement (delivered at commit, as NOTIFY always is).
+        await tx.flush();
+        return result;
+      },
+      lockTimeoutMs === undefined ? undefined : { lockTimeoutMs },
+    );
   }
 
   async read<T>(collection: Collection<T>, key: string): Promise<T | undefined> {
@@ -188,24 +199,20 @@ export class SqlStore implements Store {
     this.assertOpen();
     const s = `"${this.schema}"`;
     return this.driver.transaction(async (db) => {
-      const claimed = await db.query<OutboxRow>(
-        `SELECT id, aggregate_id, event_id, event_type, routing_key, correlation_id, body, published_at
-           FROM ${s}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      // Claim and check in one statement. Per-aggregate order with several relays: an earlier unpublished row of
+      // the same aggregate that this relay did not claim (another relay holds it) blocks every later row of it.
+      const claimed = await db.query<OutboxRow & { blocked: boolean }>(
+        `WITH claimed AS MATERIALIZED (
+           SELECT id, aggregate_id, event_id, event_type, routing_key, correlation_id, body, published_at
+             FROM ${s}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         SELECT c.*, EXISTS (
+             SELECT 1 FROM ${s}.outbox o
+              WHERE o.published_at IS NULL AND o.aggregate_id = c.aggregate_id AND o.id < c.id
+                AND o.id NOT IN (SELECT id FROM claimed)) AS blocked
+           FROM claimed c ORDER BY c.id`,
         [limit],
       );
-      if (claimed.rows.length === 0) return 0;
-      const rows = claimed.rows.map(toRecord);
-      // Per-aggregate order with several relays: an earlier unpublished row of the same aggregate that this
-      // relay did not claim (another relay holds it) blocks every later row of that aggregate.
-      const ids = rows.map((row) => row.id);
-      const blockers = await db.query<{ aggregate_id: string; first: string | number }>(
-        `SELECT aggregate_id, min(id) AS first FROM ${s}.outbox
-           WHERE published_at IS NULL AND aggregate_id = ANY($1::text[]) AND NOT (id = ANY($2::bigint[]))
-           GROUP BY aggregate_id`,
-        [[...new Set(rows.map((row) => row.aggregateId))], ids],
-      );
-      const blockedFrom = new Map(blockers.rows.map((row) => [row.aggregate_id, Number(row.first)]));
-      const ready = rows.filter((row) => row.id < (blockedFrom.get(row.aggregateId) ?? Infinity));
+      const ready = claimed.rows.filter((row) => !row.blocked).map(toRecord);
       if (ready.length === 0) return 0;
       const confirmed = await publish(ready);
       if (confirmed.length > 0) {
@@ -262,17 +269,21 @@ export class SqlStore implements Store {
  * One SQL transaction seen through the `StoreTx` port. Writes are buffered and sent at the end in one statement
  * per table (`flush`, before COMMIT): a batch of events costs one round trip for its state writes and one for its
  * outbox rows instead of one per write. Reads see the buffered writes; a write takes its row lock at flush, a
- * `forUpdate` read still takes it at once.
+ * `forUpdate` read still takes it at once. Rows locked by `lockAll` are kept: reading them again needs no round trip
+ * (nobody else can change a row this transaction holds locked).
  */
 class SqlTx implements StoreTx {
-  appended = 0;
   private readonly s: string;
   private readonly puts = new Map<string, { collection: string; key: string; value: unknown }>();
   private readonly outboxRows: NewOutboxRecord[] = [];
+  /** Rows this transaction holds locked (by `lockAll`), with their current value. */
+  private readonly locked = new Map<string, unknown>();
 
   constructor(
     private readonly db: SqlConnection,
     schema: string,
+    /** Notified (at commit) when the transaction wrote outbox rows. */
+    private readonly channel: string,
   ) {
     this.s = `"${schema}"`;
   }
@@ -282,8 +293,10 @@ class SqlTx implements StoreTx {
     key: string,
     options?: { forUpdate?: boolean },
   ): Promise<T | undefined> {
-    const buffered = this.puts.get(`${collection.name}\u0000${key}`);
+    const id = `${collection.name}\u0000${key}`;
+    const buffered = this.puts.get(id);
     if (buffered && !options?.forUpdate) return buffered.value as T;
+    if (this.locked.has(id)) return this.locked.get(id) as T;
     const { rows } = await this.db.query<{ value: T }>(
       `SELECT value FROM ${this.s}.state WHERE collection = $1 AND key = $2${options?.forUpdate ? ' FOR UPDATE' : ''}`,
       [collection.name, key],
@@ -293,8 +306,33 @@ class SqlTx implements StoreTx {
 
   put<T>(collection: Collection<T>, key: string, value: T): Promise<void> {
     // Insertion order is kept (a Map): the flush writes rows in the order they were first put.
-    this.puts.set(`${collection.name}\u0000${key}`, { collection: collection.name, key, value });
+    const id = `${collection.name}\u0000${key}`;
+    this.puts.set(id, { collection: collection.name, key, value });
+    if (this.locked.has(id)) this.locked.set(id, value);
     return Promise.resolve();
+  }
+
+  async lockAll(rows: readonly RowRef[]): Promise<void> {
+    const wanted = new Map<string, RowRef>();
+    for (const row of rows) {
+      const id = `${row.collection.name}\u0000${row.key}`;
+      if (!this.locked.has(id)) wanted.set(id, row);
+    }
+    if (wanted.size === 0) return;
+    const refs = [...wanted.values()];
+    // LockRows sits above the sort: rows are locked in (collection, key) order, byte-wise like the memory stores.
+    const { rows: found } = await this.db.query<{ collection: string; key: string; value: unknown }>(
+      `SELECT s.collection, s.key, s.value FROM ${this.s}.state s
+         JOIN unnest($1::text[], $2::text[]) AS u(c, k) ON s.collection = u.c AND s.key = u.k
+         ORDER BY s.collection COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s`,
+      [refs.map((ref) => ref.collection.name), refs.map((ref) => ref.key)],
+    );
+    // A row that does not exist is not locked (FOR UPDATE locks rows, not keys): its `get` still asks the server.
+    for (const row of found) {
+      const id = `${row.collection}\u0000${row.key}`;
+      const buffered = this.puts.get(id);
+      this.locked.set(id, buffered ? buffered.value : row.value);
+    }
   }
 
   async insert<T>(collection: Collection<T>, key: string, value: T): Promise<boolean> {
@@ -345,19 +383,24 @@ class SqlTx implements StoreTx {
 
   appendOutbox(record: NewOutboxRecord): Promise<void> {
     this.outboxRows.push(record);
-    this.appended++;
     return Promise.resolve();
   }
 
-  /** Sends the buffered writes: state rows in one upsert, outbox rows in one insert (ids in append order). */
+  /**
+   * Sends the buffered writes: state rows in one upsert, outbox rows in one insert (ids in append order) that also
+   * sends the relays' NOTIFY.
+   */
   async flush(): Promise<void> {
     await this.flushPuts();
     if (this.outboxRows.length === 0) return;
     const rows = this.outboxRows.splice(0);
     await this.db.query(
-      `INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
-         SELECT a, e, t, r, c, b FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-         WITH ORDINALITY AS u(a, e, t, r, c, b, n) ORDER BY n`,
+      `WITH appended AS (
+         INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
+           SELECT a, e, t, r, c, b FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+           WITH ORDINALITY AS u(a, e, t, r, c, b, n) ORDER BY n
+           RETURNING 1)
+       SELECT pg_notify($7, '')`,
       [
         rows.map((row) => row.aggregateId),
         rows.map((row) => row.eventId),
@@ -365,6 +408,7 @@ class SqlTx implements StoreTx {
         rows.map((row) => row.routingKey),
         rows.map((row) => row.correlationId),
         rows.map((row) => row.body),
+        this.channel,
       ],
     );
   }
