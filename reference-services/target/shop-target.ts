@@ -420,10 +420,11 @@ async function startShopTarget(
       await entry?.shop.stop();
       await entry?.own?.close();
     };
-    for (const role of shopRoles) await startService(role);
+    // Registered first: a role that fails to start must not leave the ones started before it running.
     cleanups.push(async () => {
       for (const role of shopRoles) await stopService(role);
     });
+    for (const role of shopRoles) await startService(role);
 
     // Watch every service's dead-letter queue: a scenario fails on a dead letter it did not expect.
     const deadLetters: TargetDeadLetter[] = [];
