@@ -108,8 +108,9 @@ export interface TargetContext {
   /** Route services through a proxy (per-service URLs, cuts). Without it services get `brokerUrl` directly. */
   readonly router?: ServiceRouter;
   /**
-   * In-process targets wrap every transport a service uses with this (message faults of the scenario runner).
-   * Process targets ignore it: their faults go through `router`.
+   * In-process targets wrap every transport a service uses with this. Without a broker the scenario runner's
+   * message faults are applied there; on a broker they go through `router` (the chaos proxy) and the wrapper
+   * only watches (redeliveries seen in process, consumers held while a cut lands). Process targets ignore it.
    */
   readonly wrapServiceTransport?: (service: string, transport: Transport) => Transport;
   /** A service exited although nobody asked it to: the run must fail, naming it (see `StartedTarget.failure`). */
