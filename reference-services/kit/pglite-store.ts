@@ -49,6 +49,9 @@ function pgliteDriver(db: PGlite): SqlDriver {
         }
         return fn({ query: <R>(text: string, params?: unknown[]) => tx.query<R>(text, params) });
       }),
+    async notify(channel) {
+      await db.query('SELECT pg_notify($1, $2)', [channel, '']);
+    },
     async listen(channel, onNotify) {
       const unsubscribe = await db.listen(channel, () => onNotify());
       return () => unsubscribe();

@@ -18,8 +18,8 @@ export interface PostgresStoreOptions {
 
 /**
  * The PostgreSQL store (node-postgres). A transaction pool for state/inbox/outbox, a small separate pool for
- * autocommit writes of simulated external systems (so a handler waiting on one never starves the other), and a
- * dedicated LISTEN connection that reconnects by itself. Call `migrate()` once before use.
+ * autocommit writes of simulated external systems (so a handler waiting on one never starves the other), one
+ * connection for the relays' wakeups (NOTIFY), and a dedicated LISTEN connection that reconnects by itself. Call `migrate()` once before use.
  */
 export class PostgresStore extends SqlStore {
   constructor(options: PostgresStoreOptions) {
@@ -44,9 +44,17 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
   const application_name = options.applicationName ?? 'troupe-services';
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, application_name });
   const external = new pg.Pool({ connectionString, max: 2, application_name });
+  // Wakeups only: its own connection (never queued behind the external ledger), commits not waiting for the WAL.
+  const notifier = new pg.Pool({
+    connectionString,
+    max: 1,
+    application_name: `${application_name}-notify`,
+    options: '-c synchronous_commit=off',
+  });
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
   external.on('error', () => undefined);
+  notifier.on('error', () => undefined);
   const stopListeners: (() => Promise<void>)[] = [];
 
   return {
@@ -74,6 +82,9 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
         // A connection whose ROLLBACK failed is not reusable.
         client.release(broken);
       }
+    },
+    async notify(channel) {
+      await notifier.query('SELECT pg_notify($1, $2)', [channel, '']);
     },
     async listen(channel, onNotify) {
       let client: pg.Client | undefined;
@@ -119,7 +130,7 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
     },
     async close() {
       await Promise.all(stopListeners.map((stop) => stop()));
-      await Promise.all([pool.end(), external.end()]);
+      await Promise.all([pool.end(), external.end(), notifier.end()]);
     },
   };
 }

@@ -32,6 +32,13 @@ export interface SqlDriver {
   ): Promise<R>;
   /** Autocommit statements (reads, the external ledger). */
   readonly autocommit: SqlConnection;
+  /**
+   * NOTIFY `channel` in a transaction of its own, committed asynchronously (a lost wakeup only costs a relay's
+   * poll). Sent after the commit that wrote outbox rows, not inside it: PostgreSQL serializes the commits of
+   * notifying transactions on one database-wide lock held through their WAL flush, so in-transaction NOTIFY would
+   * make every outbox-writing commit wait for the one before it.
+   */
+  notify(channel: string): Promise<void>;
   /** LISTEN on `channel`; returns how to stop. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -72,7 +79,7 @@ function toRecord(row: OutboxRow): OutboxRecord {
 /**
  * The SQL store shared by `PostgresStore` and `PGliteStore`: one schema per namespace with three tables —
  * `state` (collection, key, jsonb value), `inbox` (consumer, event_id) and `outbox` (bigserial id = publication
- * order). A commit that wrote outbox rows sends NOTIFY so relays wake at once.
+ * order). After a commit that wrote outbox rows, a NOTIFY wakes the relays at once.
  */
 export class SqlStore implements Store {
   readonly kind: StoreKind;
@@ -83,6 +90,9 @@ export class SqlStore implements Store {
   private readonly current = new AsyncLocalStorage<SqlConnection>();
   private readonly listeners = new Set<() => void>();
   private stopListening: Promise<() => Promise<void>> | undefined;
+  /** The NOTIFY in flight, and whether commits since it was sent need another. */
+  private notifying: Promise<void> | undefined;
+  private notifyAgain = false;
   private closed = false;
 
   constructor(kind: StoreKind, namespace: string, driver: SqlDriver) {
@@ -142,18 +152,20 @@ export class SqlStore implements Store {
     this.assertOpen();
     const lockTimeoutMs =
       options?.lockTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(options.lockTimeoutMs));
-    return this.driver.transaction(
+    let appended = false;
+    const result = await this.driver.transaction(
       async (db) => {
-        const tx = new SqlTx(db, this.schema, this.channel);
+        const tx = new SqlTx(db, this.schema);
         // Only a single-connection driver needs to know the open transaction (see `connection()`); on Node 20 the
         // first `run` switches on promise hooks for the whole process, a cost on every promise.
-        const result = this.driver.singleConnection ? await this.current.run(db, () => fn(tx)) : await fn(tx);
-        // The outbox rows go with their NOTIFY in one statement (delivered at commit, as NOTIFY always is).
-        await tx.flush();
-        return result;
+        const value = this.driver.singleConnection ? await this.current.run(db, () => fn(tx)) : await fn(tx);
+        appended = await tx.flush();
+        return value;
       },
       lockTimeoutMs === undefined ? undefined : { lockTimeoutMs },
     );
+    if (appended) this.notifyCommitted();
+    return result;
   }
 
   async read<T>(collection: Collection<T>, key: string): Promise<T | undefined> {
@@ -250,9 +262,30 @@ export class SqlStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    await this.notifying;
     const stop = await this.stopListening?.catch(() => undefined);
     await stop?.().catch(() => undefined);
     await this.driver.close();
+  }
+
+  /**
+   * Wakes the relays after a commit that wrote outbox rows. One NOTIFY in flight at a time: commits while it is
+   * in flight are covered by one more sent when it returns (a relay drains everything it can claim per wakeup).
+   */
+  private notifyCommitted(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifyAgain = false;
+    this.notifying = this.driver
+      .notify(this.channel)
+      // Never fatal: a relay that misses a wakeup finds the rows at its next poll.
+      .catch(() => undefined)
+      .finally(() => {
+        this.notifying = undefined;
+        if (this.notifyAgain && !this.closed) this.notifyCommitted();
+      });
   }
 
   /** The open transaction's connection on a single-connection driver (PGlite), else autocommit. */
@@ -282,8 +315,6 @@ class SqlTx implements StoreTx {
   constructor(
     private readonly db: SqlConnection,
     schema: string,
-    /** Notified (at commit) when the transaction wrote outbox rows. */
-    private readonly channel: string,
   ) {
     this.s = `"${schema}"`;
   }
@@ -387,20 +418,17 @@ class SqlTx implements StoreTx {
   }
 
   /**
-   * Sends the buffered writes: state rows in one upsert, outbox rows in one insert (ids in append order) that also
-   * sends the relays' NOTIFY.
+   * Sends the buffered writes: state rows in one upsert, outbox rows in one insert (ids in append order). True
+   * when outbox rows were written.
    */
-  async flush(): Promise<void> {
+  async flush(): Promise<boolean> {
     await this.flushPuts();
-    if (this.outboxRows.length === 0) return;
+    if (this.outboxRows.length === 0) return false;
     const rows = this.outboxRows.splice(0);
     await this.db.query(
-      `WITH appended AS (
-         INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
-           SELECT a, e, t, r, c, b FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-           WITH ORDINALITY AS u(a, e, t, r, c, b, n) ORDER BY n
-           RETURNING 1)
-       SELECT pg_notify($7, '')`,
+      `INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
+         SELECT a, e, t, r, c, b FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         WITH ORDINALITY AS u(a, e, t, r, c, b, n) ORDER BY n`,
       [
         rows.map((row) => row.aggregateId),
         rows.map((row) => row.eventId),
@@ -408,9 +436,9 @@ class SqlTx implements StoreTx {
         rows.map((row) => row.routingKey),
         rows.map((row) => row.correlationId),
         rows.map((row) => row.body),
-        this.channel,
       ],
     );
+    return true;
   }
 
   private async flushPuts(): Promise<void> {
