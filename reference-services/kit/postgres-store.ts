@@ -12,6 +12,11 @@ export interface PostgresStoreOptions {
   readonly namespace: string;
   /** Connections of the transaction pool. Default 10. */
   readonly poolSize?: number;
+  /**
+   * Connections for the autocommit writes of simulated external systems (`putIfAbsent`: the payment gateway's
+   * ledger). Default 2; a batch whose handlers call the gateway concurrently wants more.
+   */
+  readonly externalPoolSize?: number;
   /** `application_name` on the server (pg_stat_activity). */
   readonly applicationName?: string;
 }
@@ -43,7 +48,7 @@ function postgresDriver(options: PostgresStoreOptions): SqlDriver {
   const connectionString = options.url ?? process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
   const application_name = options.applicationName ?? 'troupe-services';
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, application_name });
-  const external = new pg.Pool({ connectionString, max: 2, application_name });
+  const external = new pg.Pool({ connectionString, max: options.externalPoolSize ?? 2, application_name });
   // Wakeups only: its own connection (never queued behind the external ledger), commits not waiting for the WAL.
   const notifier = new pg.Pool({
     connectionString,

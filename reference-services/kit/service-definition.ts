@@ -43,6 +43,12 @@ export interface ServiceDefinition {
   readonly handlers: EventHandlers;
   /** The rows its handlers lock, for batches (see `RowLocks`). */
   readonly locks?: RowLocks;
+  /**
+   * Event types whose handlers may run at the same time within one batch transaction (one flow's events still run
+   * in order), so their waits on an external system overlap instead of adding up. Only for handlers that touch no
+   * row another flow's handler touches (they write rows under keys of their own and call external systems).
+   */
+  readonly concurrent?: readonly ShopEventType[];
 }
 
 /** The event types `service` consumes. */

@@ -221,27 +221,32 @@ export class ServiceProcessor {
     try {
       for (const { event } of valid) this.crash('after-decode', event.eventId);
       const results = await this.store.transaction(async (tx) => {
-        const handled: (readonly ShopEvent[] | undefined)[] = [];
-        // The whole batch's inbox rows in one statement where the store can.
-        const fresh = tx.markProcessedAll
-          ? await tx.markProcessedAll(
+        // The whole batch's inbox rows first, in one statement where the store can.
+        const fresh: boolean[] = [];
+        if (tx.markProcessedAll) {
+          fresh.push(
+            ...(await tx.markProcessedAll(
               consumer,
               valid.map(({ event }) => event.eventId),
-            )
-          : undefined;
+            )),
+          );
+        } else {
+          for (const { event } of valid) fresh.push(await tx.markProcessed(consumer, event.eventId));
+        }
         // The rows the fresh events' handlers will lock, all in one statement (the handlers' `get`s then hit them).
         if (tx.lockAll) {
-          const rows = valid.flatMap(({ event }, i) => (fresh?.[i] === false ? [] : this.rowsToLock(event)));
+          const rows = valid.flatMap(({ event }, i) => (fresh[i] ? this.rowsToLock(event) : []));
           if (rows.length > 0) await tx.lockAll(rows);
         }
-        for (const [i, { event, handler }] of valid.entries()) {
-          if (!(fresh ? fresh[i] : await tx.markProcessed(consumer, event.eventId))) {
-            handled.push(undefined);
-            continue;
+        const handled: (ShopEvent[] | undefined)[] = valid.map((_, i) => (fresh[i] ? [] : undefined));
+        for (let i = 0; i < valid.length;) {
+          // A run of consecutive events whose handlers may overlap (duplicates in it are skipped), or one event.
+          let end = i + 1;
+          if (this.runsConcurrently(valid[i]?.event)) {
+            while (end < valid.length && (!fresh[end] || this.runsConcurrently(valid[end]?.event))) end++;
           }
-          const emitted: ShopEvent[] = [];
-          await this.handle(tx, event, handler, emitted);
-          handled.push(emitted);
+          await this.handleRun(tx, valid.slice(i, end), handled.slice(i, end));
+          i = end;
         }
         for (const { event } of valid) this.crash('after-handle-before-commit', event.eventId);
         return handled;
@@ -266,9 +271,44 @@ export class ServiceProcessor {
     return outcomes as ProcessOutcome[];
   }
 
+  /**
+   * Runs the handlers of one run of a batch (`emitted[i]` undefined: a duplicate, skipped) and writes what they
+   * emitted to the outbox in batch order. A run of more than one event is of types the service declares
+   * `concurrent`: each flow's events still go one after another, different flows at the same time. Every handler
+   * is settled before this returns or throws, so none is still using the transaction when it ends.
+   */
+  private async handleRun(
+    tx: StoreTx,
+    run: readonly { readonly event: ShopEvent; readonly handler: EventHandler<ShopEventType> }[],
+    emitted: readonly (ShopEvent[] | undefined)[],
+  ): Promise<void> {
+    const flows = new Map<string, (() => Promise<void>)[]>();
+    for (const [i, { event, handler }] of run.entries()) {
+      const into = emitted[i];
+      if (!into) continue;
+      const steps = flows.get(event.correlationId) ?? [];
+      steps.push(() => this.runHandler(tx, event, handler, into));
+      flows.set(event.correlationId, steps);
+    }
+    const settled = await Promise.allSettled(
+      [...flows.values()].map(async (steps) => {
+        for (const step of steps) await step();
+      }),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const into of emitted) if (into) await flushEmitted(tx, into);
+  }
+
+  /** Whether the service lets handlers of this event's type overlap within a batch. */
+  private runsConcurrently(event: ShopEvent | undefined): boolean {
+    return event !== undefined && (this.service.concurrent?.includes(event.eventType) ?? false);
+  }
+
   /** The rows the service declares its handler of `event` locks. */
   private rowsToLock(event: ShopEvent): readonly RowRef[] {
-    const declared = this.service.locks?.[event.eventType] as ((event: ShopEvent) => readonly RowRef[]) | undefined;
+    const declared = this.service.locks?.[event.eventType] as
+      ((event: ShopEvent) => readonly RowRef[]) | undefined;
     return declared ? declared(event) : [];
   }
 
@@ -319,6 +359,17 @@ export class ServiceProcessor {
     handler: EventHandler<ShopEventType>,
     emitted: ShopEvent[],
   ): Promise<void> {
+    await this.runHandler(tx, event, handler, emitted);
+    await flushEmitted(tx, emitted);
+  }
+
+  /** Runs `handler` on `event` inside `tx`, collecting what it emits in `emitted` (not yet in the outbox). */
+  protected async runHandler(
+    tx: StoreTx,
+    event: ShopEvent,
+    handler: EventHandler<ShopEventType>,
+    emitted: ShopEvent[],
+  ): Promise<void> {
     const context = createHandlerContext({
       service: this.service.name,
       tx,
@@ -329,7 +380,6 @@ export class ServiceProcessor {
       emitted,
     });
     await handler(event, context);
-    await flushEmitted(tx, emitted);
   }
 
   protected crash(point: CrashPoint, eventId: string): void {

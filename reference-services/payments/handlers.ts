@@ -16,6 +16,8 @@ export function paymentsService(options: {
     locks: {
       InventoryReservationFailed: (event) => [{ collection: payments, key: event.payload.paymentId }],
     },
+    // A charge writes only its own payment row (a new id) and calls the gateway: a batch's charges overlap.
+    concurrent: ['OrderPlaced'],
     handlers: {
       OrderPlaced: async (event, context) => {
         const { orderId, customer, total, items, shippingAddress, fraudScore } = event.payload;

@@ -1,7 +1,11 @@
 import { SimulatedCrash, type CrashPoint } from '../../../reference-services/kit/crash-points';
 import type { KnownBug } from '../../../reference-services/kit/bugs';
 import { consumersOf } from '../../../reference-services/services';
-import { readShopState } from '../../../reference-services/shop-state';
+import type { Collection } from '../../../reference-services/kit/collection';
+import { manualClock, seededIds } from '../../../reference-services/kit/determinism';
+import type { GetOptions, StoreTx, TransactionOptions } from '../../../reference-services/kit/store';
+import { ServiceProcessor, type ProcessOutcome } from '../../../reference-services/kit/service-processor';
+import { readShopState, type ShopState } from '../../../reference-services/shop-state';
 import { customers, drain, items, memoryShop, processWithRetries, types } from './shop-fixture';
 
 /** Crashes once at `point` for the first message of `service` that reaches it. */
@@ -166,23 +170,48 @@ describe('idempotent consumers (inbox) on the MemoryStore', () => {
   });
 });
 
+/** Four placed orders on each of two identical shops, and the payments inputs: their OrderPlaced, a duplicate, poison. */
+async function twoShopsWithPlacedOrders() {
+  const single = await memoryShop();
+  const batched = await memoryShop();
+  for (const shop of [single, batched]) {
+    for (let i = 0; i < 4; i++)
+      await shop.placeOrder({ customerId: customers.ada, items: items('PEN-002', 1) });
+  }
+  const bodies = (await single.store.outbox()).map((row) => row.body);
+  const inputs = [...bodies, bodies[0] ?? '', '{"broken', ...bodies.slice(0, 1)].map((body) => ({ body }));
+  return { single, batched, inputs };
+}
+
+const statusOf = (outcome: ProcessOutcome) => (outcome.kind === 'ack' ? outcome.status : outcome.kind);
+
+/**
+ * The state with every id that `known` does not hold replaced by one placeholder, each collection sorted: state
+ * up to which fresh id went where (concurrent handlers draw their ids in the order they run).
+ */
+function upToMintedIds(state: ShopState, known: ReadonlySet<string>): Record<string, string[]> {
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+  return Object.fromEntries(
+    Object.entries(state).map(([name, records]: [string, readonly unknown[]]) => [
+      name,
+      records
+        .map((record) => JSON.stringify(record).replace(uuid, (id) => (known.has(id) ? id : '<minted>')))
+        .sort(),
+    ]),
+  );
+}
+
 describe('consumer batching (processBatch)', () => {
   it('gives the same outcomes and state as one-by-one processing, duplicates and poison included', async () => {
-    const single = await memoryShop();
-    const batched = await memoryShop();
-    for (const shop of [single, batched]) {
-      for (let i = 0; i < 4; i++)
-        await shop.placeOrder({ customerId: customers.ada, items: items('PEN-002', 1) });
-    }
-    const bodies = (await single.store.outbox()).map((row) => row.body);
-    const inputs = [...bodies, bodies[0] ?? '', '{"broken', ...bodies.slice(0, 1)].map((body) => ({ body }));
+    const { single, batched, inputs } = await twoShopsWithPlacedOrders();
+    const known = new Set(
+      JSON.stringify([inputs, await readShopState(single.store)]).match(/[0-9a-f-]{36}/g),
+    );
     const one = [];
     for (const input of inputs) one.push(await single.processors.payments.process(input));
     const many = await batched.processors.payments.processBatch(inputs);
-    expect(many.map((o) => (o.kind === 'ack' ? o.status : o.kind))).toEqual(
-      one.map((o) => (o.kind === 'ack' ? o.status : o.kind)),
-    );
-    expect(many.map((o) => (o.kind === 'ack' ? o.status : o.kind))).toEqual([
+    expect(many.map(statusOf)).toEqual(one.map(statusOf));
+    expect(many.map(statusOf)).toEqual([
       'handled',
       'handled',
       'handled',
@@ -191,7 +220,85 @@ describe('consumer batching (processBatch)', () => {
       'reject',
       'duplicate',
     ]);
+    // Payments charges a batch's orders concurrently (`concurrent: ['OrderPlaced']`): the same records, linked the
+    // same way, with fresh ids drawn in the order the charges ran.
+    const [batchedState, singleState] = [
+      await readShopState(batched.store),
+      await readShopState(single.store),
+    ];
+    expect(upToMintedIds(batchedState, known)).toEqual(upToMintedIds(singleState, known));
+    for (const payment of batchedState.payments) {
+      expect(batchedState.charges.filter((charge) => charge.chargeId === payment.paymentId)).toEqual([
+        expect.objectContaining({ orderId: payment.orderId, status: 'approved' }),
+      ]);
+    }
+    // The outbox is in batch order whatever order the charges finished in.
+    const emittedFor = async (shop: typeof single) =>
+      (await shop.store.outbox())
+        .filter((row) => row.eventType === 'PaymentCompleted')
+        .map((row) => row.aggregateId);
+    expect(await emittedFor(batched)).toEqual(await emittedFor(single));
+  });
+
+  it('without concurrent handlers, a batch is byte-identical to one by one: the same ids in the same places', async () => {
+    const { single, batched, inputs } = await twoShopsWithPlacedOrders();
+    // The same service minus its `concurrent` declaration, with the same fresh id sequence on both sides.
+    const sequential = (shop: typeof single) =>
+      new ServiceProcessor({
+        service: { ...shop.processors.payments.service, concurrent: [] },
+        store: shop.store,
+        ids: seededIds(99),
+        clock: manualClock().now,
+      });
+    const alone = sequential(single);
+    const one = [];
+    for (const input of inputs) one.push(await alone.process(input));
+    const many = await sequential(batched).processBatch(inputs);
+    expect(many.map(statusOf)).toEqual(one.map(statusOf));
     expect(await readShopState(batched.store)).toEqual(await readShopState(single.store));
+    expect(await batched.store.outbox()).toEqual(await single.store.outbox());
+  });
+
+  it("overlaps a batch's gateway calls (the ledger commits on its own); inventory's handlers stay one at a time", async () => {
+    const shop = await memoryShop();
+    for (let i = 0; i < 5; i++)
+      await shop.placeOrder({ customerId: customers.ada, items: items('BOOK-001', 1) });
+    const bodies = (await shop.store.outbox()).map((row) => ({ body: row.body }));
+    let inFlight = 0;
+    let most = 0;
+    const original = shop.store.putIfAbsent.bind(shop.store);
+    shop.store.putIfAbsent = async (...args) => {
+      most = Math.max(most, ++inFlight);
+      // A gateway round trip: other handlers run meanwhile when they may.
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return original(...args);
+    };
+    const outcomes = await shop.processors.payments.processBatch(bodies);
+    expect(outcomes.map(statusOf)).toEqual(['handled', 'handled', 'handled', 'handled', 'handled']);
+    expect(most).toBe(5);
+    // Inventory's handlers are not declared concurrent: its batch runs them one at a time.
+    const completed = (await shop.store.outbox())
+      .filter((row) => row.eventType === 'PaymentCompleted')
+      .map((row) => ({ body: row.body }));
+    let reading = 0;
+    let mostReading = 0;
+    const tracked = shop.store.transaction.bind(shop.store);
+    shop.store.transaction = <R>(fn: (tx: StoreTx) => Promise<R>, options?: TransactionOptions) =>
+      tracked((tx) => {
+        const get = tx.get.bind(tx);
+        tx.get = async <T>(collection: Collection<T>, key: string, getOptions?: GetOptions) => {
+          mostReading = Math.max(mostReading, ++reading);
+          await new Promise((resolve) => setImmediate(resolve));
+          reading--;
+          return get(collection, key, getOptions);
+        };
+        return fn(tx);
+      }, options);
+    expect((await shop.processors.inventory.processBatch(completed)).map(statusOf)).toEqual(
+      completed.map(() => 'handled'),
+    );
+    expect(mostReading).toBe(1);
   });
 
   it('one failing message rolls the batch back and the others still go through alone', async () => {
