@@ -1,5 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { ChaosError } from '../../chaos/chaos-error';
+import { describeConversion } from '../../chaos/plan/describe-conversion';
+import { planFromSchedule, type ScheduleMapping } from '../../chaos/plan/plan-from-schedule';
+import { readScheduleArgument } from '../../chaos/plan/read-schedule-argument';
+import type { ChaosPlan } from '../../chaos/plan/chaos-fault';
+import type { Schedule } from '../../fuzz/schedule';
 import { fuzzBroker, formatBrokerFuzzReport, type BrokerFuzzReport } from '../../fuzz/broker/fuzz-broker';
 import type { BrokerTarget } from '../../fuzz/broker/broker-target';
 import { fuzzCampaign, type CampaignTargetSpec } from '../../fuzz/fuzz-campaign';
@@ -25,7 +31,8 @@ interface FuzzCommandOptions {
   readonly maxOrders: string;
   readonly schedules: string;
   readonly duplicateRate: string;
-  readonly cuts: string;
+  readonly cuts?: string;
+  readonly schedule?: string;
   readonly restartBroker?: boolean;
   readonly flowsPerSecond?: string;
   readonly json?: boolean;
@@ -64,7 +71,12 @@ export function registerFuzzCommand(program: Command): void {
       "broker: share of messages duplicated (through the proxy: of each service's deliveries)",
       '0.1',
     )
-    .option('--cuts <n>', "broker: cuts of the services' own connections", '1')
+    .option('--cuts <n>', "broker: cuts of the services' own connections (default 1; 0 with --schedule)")
+    .option(
+      '--schedule <file|json>',
+      'broker: replay a simulated counterexample (troupe fuzz --json: the report or its failure.schedule) ' +
+        'through the chaos proxy, instead of a plan drawn from the seed',
+    )
     .option('--restart-broker', 'broker: restart RabbitMQ once (disturbs every client of the broker!)')
     .option('--flows-per-second <n>', 'broker: pace flow starts so cuts and restarts land mid-traffic')
     .option('--config <file>', `broker: ${CONFIG_OPTION_HELP}`)
@@ -167,7 +179,18 @@ function parseShard(value: string): { index: number; count: number } {
 
 async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   if (options.replay !== undefined)
-    throw new CliExit(2, '--replay is for --mode sim (broker runs are not replayable)');
+    throw new CliExit(
+      2,
+      '--replay is for --mode sim; to replay its counterexample on the broker, pass its schedule: --schedule',
+    );
+  // Read before anything starts: a bad schedule is a usage error, named by field.
+  const schedule = options.schedule !== undefined ? readSchedule(options.schedule) : undefined;
+  if (schedule !== undefined && (options.proxy === false || options.target !== undefined))
+    throw new CliExit(
+      2,
+      '--schedule replays faults through the chaos proxy: it needs the reference shop or a manifest, ' +
+        'routed through the proxy (not --target, not --no-proxy)',
+    );
   // Known before the proxy starts: it seeds the proxy's message-fault plan and its random choices too.
   const seed =
     options.seed !== undefined ? integer('--seed', options.seed) : (Date.now() ^ (process.pid << 16)) | 0;
@@ -175,13 +198,25 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   const rate = Number(options.duplicateRate);
   if (!(rate >= 0 && rate <= 1))
     throw new CliExit(2, `--duplicate-rate must be in [0, 1], got "${options.duplicateRate}"`);
-  const cuts = integer('--cuts', options.cuts);
+  const cuts = integer('--cuts', options.cuts ?? (schedule !== undefined ? '0' : '1'));
   const flowsPerSecond =
     options.flowsPerSecond !== undefined ? positive('--flows-per-second', options.flowsPerSecond) : undefined;
-  const { target, firstLine, router } = await brokerTarget(options, seed);
-  // The first line says what runs (stderr with --json: stdout is the report).
-  if (options.json) console.error(firstLine);
-  else console.log(firstLine);
+  const { target, firstLine, router, mapping } = await brokerTarget(options, seed);
+  const say = (line: string): void => {
+    // What runs goes to stderr with --json: stdout is the report.
+    if (options.json) console.error(line);
+    else console.log(line);
+  };
+  say(firstLine);
+  let plan: ChaosPlan | undefined;
+  if (schedule !== undefined) {
+    try {
+      plan = replayPlan(schedule, mapping, seed, say);
+    } catch (error) {
+      await router?.stop();
+      throw error;
+    }
+  }
   const bar = progressBar('flows ended');
   // Ctrl-C ends the session cleanly: its queues and connections on the shared broker are removed.
   const abort = new AbortController();
@@ -205,6 +240,7 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
       onProgress: (p) => bar.update(p.ended, p.total, `(${p.started} started)`),
       log: (line) => process.stderr.write(`\n${line}\n`),
       ...(router ? { router } : {}),
+      ...(plan ? { plan } : {}),
     });
   } finally {
     await router?.stop();
@@ -216,19 +252,59 @@ async function brokerMode(options: FuzzCommandOptions): Promise<number> {
   console.log(options.json ? JSON.stringify(report, null, 2) : formatBrokerFuzzReport(report));
   if (!report.ok && !options.json) {
     // The seed replays the workload and the chaos decisions; the broker's timing is live, so rerun a few times.
-    console.log(`rerun: ${brokerRerunCommand(options, report.seed)}`);
+    console.log(`rerun: ${brokerRerunCommand(options, report.seed, cuts, schedule)}`);
   }
   return report.ok && !abort.signal.aborted ? 0 : 1;
 }
 
-function brokerRerunCommand(options: FuzzCommandOptions, seed: number): string {
+function readSchedule(value: string): Schedule {
+  try {
+    return readScheduleArgument(value, '--schedule');
+  } catch (error) {
+    if (error instanceof ChaosError) throw new CliExit(2, error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** The schedule as a plan for the routed services; every simulated queue must belong to one of them. */
+function replayPlan(
+  schedule: Schedule,
+  mapping: Omit<ScheduleMapping, 'seed' | 'stepMs'> | undefined,
+  seed: number,
+  say: (line: string) => void,
+): ChaosPlan {
+  if (mapping === undefined)
+    throw new CliExit(2, '--schedule: the services are not routed through the chaos proxy');
+  schedule.faults.forEach((fault, index) => {
+    if (fault.kind !== 'confirm' && mapping.serviceOf(fault.consumer) === undefined)
+      throw new CliExit(
+        2,
+        `--schedule: faults.${index}.consumer "${fault.consumer}": no routed service consumes from that queue ` +
+          '(a queue maps to the service of that name, or to the manifest service listing it in `queues`)',
+      );
+  });
+  const converted = planFromSchedule(schedule, { ...mapping, seed });
+  for (const line of describeConversion(schedule, converted)) say(line);
+  if (converted.plan.faults.length === 0)
+    throw new CliExit(2, '--schedule: none of its faults can be caused from the wire; nothing to replay');
+  return converted.plan;
+}
+
+function brokerRerunCommand(
+  options: FuzzCommandOptions,
+  seed: number,
+  cuts: number,
+  schedule: Schedule | undefined,
+): string {
   const parts = ['troupe fuzz --mode broker', `--seed ${seed}`];
   if (options.config) parts.push(`--config ${options.config}`);
   if (options.target) parts.push(`--target ${options.target}`);
   if (options.proxy === false) parts.push('--no-proxy');
   for (const bug of options.bug) parts.push(`--bug ${bug}`);
   if (options.runs !== undefined) parts.push(`--runs ${options.runs}`);
-  parts.push(`--duplicate-rate ${options.duplicateRate}`, `--cuts ${options.cuts}`);
+  if (schedule !== undefined) parts.push(`--schedule '${JSON.stringify(schedule)}'`);
+  else parts.push(`--duplicate-rate ${options.duplicateRate}`);
+  parts.push(`--cuts ${cuts}`);
   if (options.restartBroker) parts.push('--restart-broker');
   if (options.flowsPerSecond !== undefined) parts.push(`--flows-per-second ${options.flowsPerSecond}`);
   return parts.join(' ');
@@ -238,7 +314,13 @@ function brokerRerunCommand(options: FuzzCommandOptions, seed: number): string {
 async function brokerTarget(
   options: FuzzCommandOptions,
   seed: number,
-): Promise<{ target: Target | BrokerTarget; firstLine: string; router?: ProxyRouter }> {
+): Promise<{
+  target: Target | BrokerTarget;
+  firstLine: string;
+  router?: ProxyRouter;
+  /** How a simulated schedule's queues and exchanges map onto the routed services (`--schedule`). */
+  mapping?: Omit<ScheduleMapping, 'seed' | 'stepMs'>;
+}> {
   if (options.target) {
     if (options.config)
       throw new CliExit(2, '--target and --config are two ways to name the target: pass one');
@@ -259,7 +341,19 @@ async function brokerTarget(
       adapter: target.adapter,
       seed,
     });
-    return { target, firstLine: `${choice.firstLine}; services routed through the chaos proxy`, router };
+    // The simulated shop names its queues after the services; live each service consumes one (namespaced)
+    // queue through a listener of its own, so no queue match; the relay publishes to the shop exchange.
+    const mapping = {
+      serviceOf: (queue: string) => serviceNames.find((name) => name === queue),
+      queueOf: () => undefined,
+      publisherOf: (exchange: string) => (exchange === 'shop' ? 'relay' : undefined),
+    };
+    return {
+      target,
+      firstLine: `${choice.firstLine}; services routed through the chaos proxy`,
+      router,
+      mapping,
+    };
   }
   if (options.bug.length > 0) {
     throw new CliExit(2, `--bug switches on known bugs of the reference shop, not of ${choice.target.name}`);
@@ -267,18 +361,27 @@ async function brokerTarget(
   // By default every managed service gets its own listener of the chaos proxy: cuts then work for any client on
   // any broker the proxy reaches.
   if (options.proxy === false) return { target: choice.target, firstLine: choice.firstLine };
+  const managed = Object.entries(choice.loaded.config.services).filter(
+    ([, service]) => !('external' in service),
+  );
   const router = await startProxyRouter({
     upstream: manifestBrokerUrl(choice.loaded.config),
-    services: Object.entries(choice.loaded.config.services)
-      .filter(([, service]) => !('external' in service))
-      .map(([name]) => name),
+    services: managed.map(([name]) => name),
     adapter: choice.target.adapter,
     seed,
   });
+  // A simulated queue is the manifest's queue of that name (matched live), else a service of that name.
+  const listedBy = (queue: string): string | undefined =>
+    managed.find(([, service]) => (service.queues ?? []).includes(queue))?.[0];
+  const mapping = {
+    serviceOf: (queue: string) => listedBy(queue) ?? managed.find(([name]) => name === queue)?.[0],
+    queueOf: (queue: string) => (listedBy(queue) !== undefined ? queue : undefined),
+  };
   return {
     target: choice.target,
     firstLine: `${choice.firstLine}; services routed through the chaos proxy`,
     router,
+    mapping,
   };
 }
 

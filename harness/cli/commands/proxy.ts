@@ -9,6 +9,9 @@ import { startControlApi } from '../../chaos/control-api';
 import { ChaosError } from '../../chaos/chaos-error';
 import { renderFaultLog } from '../../chaos/fault-log';
 import { randomChaosPlan } from '../../chaos/plan/chaos-plan-arbitrary';
+import { describeConversion } from '../../chaos/plan/describe-conversion';
+import { planFromSchedule } from '../../chaos/plan/plan-from-schedule';
+import { readScheduleArgument } from '../../chaos/plan/read-schedule-argument';
 import {
   describeChaosFault,
   formatChaosPlan,
@@ -26,6 +29,10 @@ interface ProxyFlags {
   readonly replay?: string;
   readonly seed?: string;
   readonly randomFaults?: string;
+  readonly schedule?: string;
+  readonly queue: string[];
+  readonly publisher: string[];
+  readonly stepMs: string;
   readonly control?: string;
   readonly duration?: string;
   readonly adapter: string;
@@ -70,10 +77,80 @@ function nonNegative(flag: string, value: string): number {
   return number;
 }
 
-function loadPlan(flags: ProxyFlags, services: readonly string[]): ChaosPlan {
-  const sources = [flags.plan, flags.replay, flags.randomFaults].filter((s) => s !== undefined);
-  if (sources.length > 1) throw new CliExit(2, 'troupe proxy: give one of --plan, --replay, --random-faults');
+/** `--queue <queue>=<service>[:<live queue>]` and `--publisher <exchange>=<service>`, by schedule name. */
+function parseMapping(
+  flag: '--queue' | '--publisher',
+  specs: readonly string[],
+  services: readonly string[],
+): Map<string, { service: string; live?: string }> {
+  const mapping = new Map<string, { service: string; live?: string }>();
+  for (const spec of specs) {
+    const match =
+      flag === '--queue'
+        ? /^([^=\s]+)=([^:=\s]+)(?::(\S+))?$/.exec(spec)
+        : /^([^=\s]+)=([^:=\s]+)$/.exec(spec);
+    if (match === null)
+      throw new CliExit(
+        2,
+        flag === '--queue'
+          ? `--queue "${spec}": expected <queue>=<service> or <queue>=<service>:<live queue>, e.g. payments=payments:shop.payments`
+          : `--publisher "${spec}": expected <exchange>=<service>, e.g. shop=relay`,
+      );
+    const [, name, service, live] = match as unknown as [string, string, string, string | undefined];
+    if (!services.includes(service))
+      throw new CliExit(
+        2,
+        `${flag} "${spec}": no --listen for service "${service}" (listeners: ${services.join(', ')})`,
+      );
+    mapping.set(name, { service, ...(live === undefined ? {} : { live }) });
+  }
+  return mapping;
+}
+
+/**
+ * `--schedule`: a simulated counterexample converted to a plan. A queue goes to the listener of the same name
+ * unless `--queue` maps it; deliveries are matched by queue only when `--queue` names the live one (a listener
+ * sees only its service's deliveries, so its ordinals already count that service's).
+ */
+function planOfSchedule(
+  flags: ProxyFlags,
+  services: readonly string[],
+): { plan: ChaosPlan; lines: string[] } {
+  const schedule = readScheduleArgument(flags.schedule ?? '', '--schedule');
+  const queues = parseMapping('--queue', flags.queue, services);
+  const publishers = parseMapping('--publisher', flags.publisher, services);
+  schedule.faults.forEach((fault, index) => {
+    if (fault.kind === 'confirm' || queues.has(fault.consumer) || services.includes(fault.consumer)) return;
+    throw new CliExit(
+      2,
+      `--schedule: faults.${index}.consumer "${fault.consumer}": no listener of that name (listeners: ${services.join(', ')}); ` +
+        `add --listen ${fault.consumer}=<port> or map it with --queue ${fault.consumer}=<service>`,
+    );
+  });
+  const stepMs = nonNegative('--step-ms', flags.stepMs);
+  const converted = planFromSchedule(schedule, {
+    serviceOf: (queue) => queues.get(queue)?.service ?? (services.includes(queue) ? queue : undefined),
+    queueOf: (queue) => queues.get(queue)?.live,
+    publisherOf: (exchange) => publishers.get(exchange)?.service,
+    stepMs,
+    ...(flags.seed === undefined ? {} : { seed: nonNegative('--seed', flags.seed) }),
+  });
+  const lines = describeConversion(schedule, converted).map((line) =>
+    line.replace(/(no publisher known for exchange (\S+))/g, '$1 (map it with --publisher $2=<service>)'),
+  );
+  return { plan: converted.plan, lines };
+}
+
+function loadPlan(flags: ProxyFlags, services: readonly string[]): { plan: ChaosPlan; lines?: string[] } {
+  const sources = [flags.plan, flags.replay, flags.randomFaults, flags.schedule].filter(
+    (s) => s !== undefined,
+  );
+  if (sources.length > 1)
+    throw new CliExit(2, 'troupe proxy: give one of --plan, --replay, --random-faults, --schedule');
+  if (flags.schedule === undefined && (flags.queue.length > 0 || flags.publisher.length > 0))
+    throw new CliExit(2, 'troupe proxy: --queue and --publisher map the faults of a --schedule; give one');
   try {
+    if (flags.schedule !== undefined) return planOfSchedule(flags, services);
     if (flags.plan !== undefined) {
       let text: string;
       try {
@@ -83,22 +160,28 @@ function loadPlan(flags: ProxyFlags, services: readonly string[]): ChaosPlan {
           cause,
         });
       }
-      return parseChaosPlan(/\.ya?ml$/i.test(flags.plan) ? parseYaml(text) : JSON.parse(text), flags.plan);
+      return {
+        plan: parseChaosPlan(/\.ya?ml$/i.test(flags.plan) ? parseYaml(text) : JSON.parse(text), flags.plan),
+      };
     }
-    if (flags.replay !== undefined) return parseChaosPlan(JSON.parse(flags.replay), '--replay');
+    if (flags.replay !== undefined) return { plan: parseChaosPlan(JSON.parse(flags.replay), '--replay') };
     if (flags.randomFaults !== undefined) {
       const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : nonNegative('--seed', flags.seed);
-      return randomChaosPlan(seed, {
-        services,
-        maxFaults: nonNegative('--random-faults', flags.randomFaults),
-      });
+      return {
+        plan: randomChaosPlan(seed, {
+          services,
+          maxFaults: nonNegative('--random-faults', flags.randomFaults),
+        }),
+      };
     }
   } catch (error) {
     if (error instanceof ChaosError || error instanceof SyntaxError)
       throw new CliExit(2, error.message, { cause: error });
     throw error;
   }
-  return flags.seed === undefined ? { faults: [] } : { seed: nonNegative('--seed', flags.seed), faults: [] };
+  return {
+    plan: flags.seed === undefined ? { faults: [] } : { seed: nonNegative('--seed', flags.seed), faults: [] },
+  };
 }
 
 /**
@@ -118,6 +201,24 @@ export function registerProxyCommand(program: Command): void {
     )
     .option('--plan <file>', 'a chaos plan (JSON or YAML: { seed?, faults: [...] })')
     .option('--replay <json>', 'replay a plan printed by an earlier run')
+    .option(
+      '--schedule <file|json>',
+      'replay a simulated counterexample: a schedule (troupe fuzz --json: failure.schedule, or the whole report)',
+    )
+    .option(
+      '--queue <queue=service[:live]>',
+      '--schedule: faults on this simulated queue go to this listener (default: the listener of the same name); ' +
+        ':<live queue> also matches deliveries by that queue (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--publisher <exchange=service>',
+      '--schedule: confirm faults on this exchange go to this listener (repeatable)',
+      collect,
+      [],
+    )
+    .option('--step-ms <ms>', '--schedule: milliseconds per simulated delay step', '100')
     .option('--random-faults <n>', 'a random plan of up to n faults, from --seed')
     .option('--seed <n>', 'seed of the plan’s random choices')
     .option('--control <port>', 'serve the control API on 127.0.0.1:<port> (0: any free port)')
@@ -130,7 +231,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--business-key <field>', 'payload field holding the business key (troupe adapter)', 'orderId')
     .action(async (flags: ProxyFlags) => {
       const listeners = parseListen(flags.listen);
-      const plan = loadPlan(
+      const { plan, lines: conversion } = loadPlan(
         flags,
         listeners.map((l) => l.service),
       );
@@ -165,9 +266,11 @@ export function registerProxyCommand(program: Command): void {
           `  control API      ${control.url} (GET /connections, GET /faults, POST /faults, POST /cut)`,
         );
       console.log(
-        plan.faults.length === 0
-          ? 'plan: no faults'
-          : `plan:\n${plan.faults.map((f) => `  - ${describeChaosFault(f)}`).join('\n')}`,
+        conversion !== undefined
+          ? conversion.join('\n')
+          : plan.faults.length === 0
+            ? 'plan: no faults'
+            : `plan:\n${plan.faults.map((f) => `  - ${describeChaosFault(f)}`).join('\n')}`,
       );
       const listen = listeners.map((l) => `--listen ${l.service}=${l.port ?? 0}`).join(' ');
       console.log(

@@ -56,6 +56,11 @@ export interface BrokerFuzzOptions {
    */
   readonly router?: ServiceRouter;
   /**
+   * With the chaos proxy as `router`: apply this plan instead of drawing one from the seed — e.g. a simulated
+   * counterexample converted by `planFromSchedule`, replayed against the live services.
+   */
+  readonly plan?: ChaosPlan;
+  /**
    * Restart the broker once (`rabbitmqctl stop_app` / `start_app`) when 60 % of the flows are started. Disturbs
    * every client of the broker: only for the soak, never in `npm test`.
    */
@@ -98,6 +103,8 @@ export interface BrokerFuzzReport {
   readonly chaos: Readonly<BrokerChaosStats>;
   /** The message faults applied through the chaos proxy (instead of copies), when the services were routed so. */
   readonly proxyPlan?: ChaosPlan;
+  /** The plan was given (`BrokerFuzzOptions.plan`), not drawn from the seed. */
+  readonly proxyPlanGiven?: boolean;
   /** The faults the proxy applied during the session, in order, with their times. */
   readonly faultLog?: readonly FaultLogEntry[];
   readonly cuts: number;
@@ -188,14 +195,17 @@ export async function fuzzBroker(
   const proxy = options.router && isProxyRouter(options.router) ? options.router.proxy : undefined;
   const faultLogFrom = proxy?.faultLog().length ?? 0;
   const requestedCuts = options.cuts ?? 1;
+  if (options.plan !== undefined && !proxy)
+    throw new Error('fuzzBroker: `plan` needs the chaos proxy as `router` (startProxyRouter)');
   const proxyPlan = proxy
-    ? proxyMessagePlan({
+    ? (options.plan ??
+      proxyMessagePlan({
         seed,
         services: proxy.services.filter((name) => cuttable.some((service) => service.name === name)),
         flows: total,
         duplicateRate: options.chaos?.duplicateRate ?? 0.1,
         cuts: requestedCuts,
-      })
+      }))
     : undefined;
 
   try {
@@ -211,7 +221,7 @@ export async function fuzzBroker(
       ...(options.rabbitmqctl ? { rabbitmqctl: options.rabbitmqctl } : {}),
     });
     if (proxy && proxyPlan) {
-      say(`chaos proxy plan (seed ${seed}): ${formatChaosPlan(proxyPlan)}`);
+      say(`chaos proxy plan (${options.plan ? 'given' : `seed ${seed}`}): ${formatChaosPlan(proxyPlan)}`);
       for (const fault of proxyPlan.faults) proxy.apply(fault);
     }
     for (const [index, exchange] of (proxyPlan ? [] : system.exchanges).entries()) {
@@ -324,7 +334,8 @@ export async function fuzzBroker(
     say('waiting for a quiet period');
     // Late duplicates must have had their chance to do damage: wait for a quiet period.
     // Deliveries the proxy delays or holds arrive up to PROXY_MESSAGE_MAX_MS late.
-    const quietMs = (options.quietMs ?? 750) + (proxyPlan ? PROXY_MESSAGE_MAX_MS : 0);
+    const quietMs =
+      (options.quietMs ?? 750) + (proxyPlan ? Math.max(PROXY_MESSAGE_MAX_MS, longestWait(proxyPlan)) : 0);
     const quietDeadline = performance.now() + Math.max(quietMs * 10, 10_000);
     const pending = (): number => chaos.reduce((sum, one) => sum + one.pending(), 0);
     while (performance.now() < quietDeadline && !options.signal?.aborted && system.failure() === undefined) {
@@ -373,7 +384,13 @@ export async function fuzzBroker(
       flows: total,
       elapsedMs: performance.now() - started,
       chaos: stats,
-      ...(proxyPlan && proxy ? { proxyPlan, faultLog: proxy.faultLog().slice(faultLogFrom) } : {}),
+      ...(proxyPlan && proxy
+        ? {
+            proxyPlan,
+            ...(options.plan ? { proxyPlanGiven: true } : {}),
+            faultLog: proxy.faultLog().slice(faultLogFrom),
+          }
+        : {}),
       cuts,
       restarts,
       deliveries: log.size,
@@ -399,6 +416,22 @@ export async function fuzzBroker(
     await observer.close().catch(() => undefined);
     await deleteQueues(url, [...(tap?.queues ?? []), ...chaosQueues]);
   }
+}
+
+/** The longest a plan's fault holds a message back: the quiet period waits at least this long. */
+function longestWait(plan: ChaosPlan): number {
+  return Math.max(
+    0,
+    ...plan.faults.map((fault) =>
+      fault.kind === 'delay' || fault.kind === 'delay-confirm'
+        ? fault.ms
+        : fault.kind === 'duplicate'
+          ? (fault.lagMs ?? 0)
+          : fault.kind === 'reorder'
+            ? (fault.maxHoldMs ?? 2_000)
+            : 0,
+    ),
+  );
 }
 
 function preview(body: Uint8Array): string {
@@ -459,7 +492,9 @@ export function formatBrokerFuzzReport(report: BrokerFuzzReport): string {
         `${report.cuts} connection cut(s), ${report.restarts} broker restart(s)`,
     ...(report.proxyPlan
       ? [
-          `  plan (seed ${report.seed}; the same seed gives the same plan): ${formatChaosPlan(report.proxyPlan)}`,
+          report.proxyPlanGiven
+            ? `  plan (given, not drawn from the seed): ${formatChaosPlan(report.proxyPlan)}`
+            : `  plan (seed ${report.seed}; the same seed gives the same plan): ${formatChaosPlan(report.proxyPlan)}`,
           "  applied faults (the proxy's fault log):",
           ...renderFaultLog(report.faultLog ?? [])
             .split('\n')
