@@ -1,26 +1,32 @@
 /**
  * `npm run bench:pipeline`: N orders through all five reference services on RabbitMQ + PostgreSQL, for two
  * workloads — many SKUs (flows rarely share a row) and two hot SKUs (every order locks the same stock rows) — and
- * in the same run the two baselines that bound it:
+ * in the same run the two baselines that bound it, each measured before and after the workloads (the higher of the
+ * two counts, so a baseline taken in a slow moment of a shared machine cannot flatter the ratio):
  *   (a) raw publish→consume msgs/s with the same client (AmqpTransport, publisher confirms, same prefetch);
- *   (b) PostgreSQL commits/s of the inbox + state + outbox transaction at the same concurrency (pool size).
+ *   (b) PostgreSQL commits/s of the inbox + state + outbox transaction at the same concurrency (pool size), one
+ *       event per transaction, through the same store.
  * The orders are placed before the services start (their OrderPlaced rows wait in the outbox); the clock runs
  * from the services' start until every delivery the orders cause is handled (the orders service's own three per
  * order too) and every event is published (the last CustomerNotified too); the time to the last CustomerNotified
- * committed is printed beside it. Prints pipeline events/s, its ratio to min(a, b)
- * (target ≥ 1.0: consumer batching must beat the per-commit limit), what limits each workload (the queue that
- * backs up: sampled depths of every service queue), and the live heap held per 1,000 in-flight orders (placed,
- * not yet notified; full GC before each sample).
+ * committed is printed beside it. Prints pipeline events/s, its ratio to min(a, b) (target ≥ 1.0: consumer batching
+ * must beat the per-commit limit), what limits each workload — measured: each service's lane occupancy (time inside
+ * batch transactions ÷ lanes ÷ run time), the gateway's own ledger commits inside payments' batches, the peak
+ * queue backlog and who used the machine's CPU (/proc) — and the live heap held per 1,000 in-flight orders
+ * (placed, not yet notified; a full GC before each of at most four samples, their time printed).
  *
- * Services run as the kit builds them (ServiceRuntime per service with consumer batching; services whose rows are
- * per order get several batch lanes, inventory gets one lane when its stock rows are hot), 2 outbox relays.
+ * Services run as the kit builds them (ServiceRuntime per service with consumer batching: one transaction per
+ * batch, its inbox rows, declared row locks, state and outbox writes one statement each, payments' gateway charges
+ * overlapping; services whose rows are per order get several batch lanes, inventory one lane when its stock rows
+ * are hot), 2 outbox relays.
  *
  * Also printed per service: deliveries per batch transaction and milliseconds per batch.
  *
  * Options (env): BENCH_ORDERS (default 1000), BENCH_PREFETCH (default 128), BENCH_POOL (default 16),
  * BENCH_BATCH (default 64), BENCH_LANES (lanes of the per-order services, default 2: every lane holds a pool
- * connection, and payments needs a second one for the gateway), BENCH_WORKLOADS (default "many,hot"), BENCH_BASELINE_N (default 10000), BENCH_TIMEOUT_MS (default 300000: a pipeline that
- * stalls fails instead of hanging), AMQP_URL, DATABASE_URL.
+ * connection), BENCH_EXTERNAL_POOL (connections of the gateway's ledger, default 8: a payments batch charges its
+ * orders concurrently), BENCH_WORKLOADS (default "many,hot"), BENCH_BASELINE_N (default 10000),
+ * BENCH_TIMEOUT_MS (default 300000: a pipeline that stalls fails instead of hanging), AMQP_URL, DATABASE_URL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -470,11 +476,11 @@ function pct(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-/** CPU ticks per process group and the machine's total and idle ticks (Linux /proc; undefined elsewhere). */
+/** CPU ticks per process (and its group) and the machine's total and idle ticks (Linux /proc). */
 interface CpuSnapshot {
   readonly total: number;
   readonly idle: number;
-  readonly groups: ReadonlyMap<string, number>;
+  readonly processes: ReadonlyMap<string, { readonly group: string; readonly ticks: number }>;
 }
 
 function cpuSnapshot(): CpuSnapshot | undefined {
@@ -484,7 +490,7 @@ function cpuSnapshot(): CpuSnapshot | undefined {
       .split(/\s+/)
       .slice(1)
       .map(Number);
-    const groups = new Map<string, number>();
+    const processes = new Map<string, { group: string; ticks: number }>();
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       let stat: string;
@@ -504,26 +510,33 @@ function cpuSnapshot(): CpuSnapshot | undefined {
             ? 'postgres'
             : /^(beam|erl_child|epmd|inet_gethost)/.test(comm)
               ? 'rabbitmq'
-              : 'other processes';
-      groups.set(group, (groups.get(group) ?? 0) + ticks);
+              : undefined;
+      if (group) processes.set(pid, { group, ticks });
     }
-    return { total: fields.reduce((a, b) => a + b, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0), groups };
+    return { total: fields.reduce((a, b) => a + b, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0), processes };
   } catch {
     return undefined;
   }
 }
 
-/** Who used the CPU between two snapshots, as shares of all cores. */
+/**
+ * Who used the CPU between two snapshots, as shares of all cores: this process, PostgreSQL, RabbitMQ, and the
+ * rest of the busy time (other processes — other work on a shared machine — and the kernel).
+ */
 function cpuShares(from: CpuSnapshot, to: CpuSnapshot): string {
   const total = to.total - from.total;
   if (total <= 0) return 'CPU split not measured (no ticks elapsed)';
-  const shares = [...to.groups]
-    .map(([group, ticks]) => [group, (ticks - (from.groups.get(group) ?? 0)) / total] as const)
-    .filter(([, share]) => share > 0)
-    .sort(([, a], [, b]) => b - a);
+  const busy = 1 - (to.idle - from.idle) / total;
+  const groups = new Map<string, number>();
+  for (const [pid, { group, ticks }] of to.processes) {
+    // Processes that started in the run count whole; those that ended in it fall into the rest.
+    groups.set(group, (groups.get(group) ?? 0) + (ticks - (from.processes.get(pid)?.ticks ?? 0)) / total);
+  }
+  const named = [...groups].sort(([, a], [, b]) => b - a);
+  const rest = Math.max(0, busy - named.reduce((sum, [, share]) => sum + share, 0));
   return (
-    `machine CPU ${pct(1 - (to.idle - from.idle) / total)} busy (of all cores: ` +
-    `${shares.map(([group, share]) => `${group} ${pct(share)}`).join(', ')})`
+    `machine CPU ${pct(busy)} busy (of all cores: ` +
+    `${[...named, ['everything else', rest] as const].map(([group, share]) => `${group} ${pct(share)}`).join(', ')})`
   );
 }
 

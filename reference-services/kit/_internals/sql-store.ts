@@ -418,15 +418,25 @@ class SqlTx implements StoreTx {
   }
 
   /**
-   * Sends the buffered writes: state rows in one upsert, outbox rows in one insert (ids in append order). True
-   * when outbox rows were written.
+   * Sends the buffered writes in one statement: state rows in one upsert, outbox rows in one insert (ids in append
+   * order). True when outbox rows were written.
    */
   async flush(): Promise<boolean> {
-    await this.flushPuts();
-    if (this.outboxRows.length === 0) return false;
+    if (this.outboxRows.length === 0) {
+      await this.flushPuts();
+      return false;
+    }
     const rows = this.outboxRows.splice(0);
+    const puts = this.takePuts();
+    // The state upsert rides along as a data-modifying CTE (run once, whether or not it is referenced).
+    const withState =
+      puts.length === 0
+        ? ''
+        : `WITH upserted AS (INSERT INTO ${this.s}.state (collection, key, value)
+             SELECT c, k, v::jsonb FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u(c, k, v, n)
+             ORDER BY n ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value RETURNING 1) `;
     await this.db.query(
-      `INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
+      `${withState}INSERT INTO ${this.s}.outbox (aggregate_id, event_id, event_type, routing_key, correlation_id, body)
          SELECT a, e, t, r, c, b FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
          WITH ORDINALITY AS u(a, e, t, r, c, b, n) ORDER BY n`,
       [
@@ -436,20 +446,32 @@ class SqlTx implements StoreTx {
         rows.map((row) => row.routingKey),
         rows.map((row) => row.correlationId),
         rows.map((row) => row.body),
+        ...(puts.length === 0 ? [] : stateColumns(puts)),
       ],
     );
     return true;
   }
 
   private async flushPuts(): Promise<void> {
-    if (this.puts.size === 0) return;
-    const puts = [...this.puts.values()];
-    this.puts.clear();
+    const puts = this.takePuts();
+    if (puts.length === 0) return;
     await this.db.query(
       `INSERT INTO ${this.s}.state (collection, key, value)
          SELECT c, k, v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(c, k, v, n)
          ORDER BY n ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value`,
-      [puts.map((p) => p.collection), puts.map((p) => p.key), puts.map((p) => JSON.stringify(p.value))],
+      stateColumns(puts),
     );
   }
+
+  /** The buffered state writes, in the order they were first put; the buffer is emptied. */
+  private takePuts(): { collection: string; key: string; value: unknown }[] {
+    const puts = [...this.puts.values()];
+    this.puts.clear();
+    return puts;
+  }
+}
+
+/** Buffered state writes as the three array parameters of the upsert. */
+function stateColumns(puts: readonly { collection: string; key: string; value: unknown }[]): string[][] {
+  return [puts.map((p) => p.collection), puts.map((p) => p.key), puts.map((p) => JSON.stringify(p.value))];
 }
