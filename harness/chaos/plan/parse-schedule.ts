@@ -36,7 +36,9 @@ const scheduleSchema = z
 export function parseSchedule(input: unknown, source = 'schedule'): Schedule {
   let value = input;
   let path: (string | number)[] = [];
-  if (isObject(value) && !('faults' in value) && 'failure' in value) {
+  // A report without a failure has no `failure` key at all (JSON drops undefined): know it by its other fields.
+  const isReport = isObject(value) && ('failure' in value || ('executed' in value && 'seed' in value));
+  if (isObject(value) && !('faults' in value) && isReport) {
     if (value['failure'] === undefined || value['failure'] === null)
       throw new ChaosError(
         'invalid-plan',
