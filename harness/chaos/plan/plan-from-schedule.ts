@@ -13,6 +13,11 @@ export interface ScheduleMapping {
   readonly queueOf?: (queue: string) => string | undefined;
   /** The service (proxy listener) that publishes to an exchange, for `confirm` faults; without it they are skipped. */
   readonly publisherOf?: (exchange: string) => string | undefined;
+  /**
+   * The live exchange a `confirm` fault's publishes are matched on. Default: the schedule's name. `undefined`: no
+   * exchange match — the ordinal counts every publish of the publisher's listener.
+   */
+  readonly exchangeOf?: (exchange: string) => string | undefined;
   /** Milliseconds per simulator delay step (`delay … by 2`, `lag 1`); default 100. */
   readonly stepMs?: number;
   readonly seed?: number;
@@ -40,7 +45,8 @@ export function planFromSchedule(schedule: Schedule, mapping: ScheduleMapping): 
   const skipped: { fault: Fault; why: string }[] = [];
   for (const fault of schedule.faults) {
     if (fault.kind === 'confirm') {
-      const converted = confirmFault(fault, mapping.publisherOf?.(fault.consumer));
+      const exchange = mapping.exchangeOf === undefined ? fault.consumer : mapping.exchangeOf(fault.consumer);
+      const converted = confirmFault(fault, mapping.publisherOf?.(fault.consumer), exchange);
       if (typeof converted === 'string') skipped.push({ fault, why: converted });
       else faults.push(converted);
       continue;
@@ -102,9 +108,11 @@ export function planFromSchedule(schedule: Schedule, mapping: ScheduleMapping): 
 function confirmFault(
   fault: Extract<Fault, { kind: 'confirm' }>,
   service: string | undefined,
+  exchange: string | undefined,
 ): ChaosFault | string {
   if (service === undefined) return `no publisher known for exchange ${fault.consumer}`;
-  const where = { service, match: { exchange: fault.consumer }, nth: fault.nth };
+  const match = exchange === undefined ? undefined : { exchange };
+  const where = { service, ...(match === undefined ? {} : { match }), nth: fault.nth };
   switch (fault.outcome) {
     case 'nack':
       return { kind: 'nack-confirm', ...where };
@@ -114,7 +122,7 @@ function confirmFault(
         kind: 'cut',
         service,
         how: 'reset',
-        on: { on: 'publish', match: where.match, nth: fault.nth },
+        on: { on: 'publish', ...(match === undefined ? {} : { match }), nth: fault.nth },
       };
     case 'delay':
       // The simulator counts confirm delays in 10 ms steps (schedule.ts).

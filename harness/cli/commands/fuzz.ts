@@ -341,12 +341,14 @@ async function brokerTarget(
       adapter: target.adapter,
       seed,
     });
-    // The simulated shop names its queues after the services; live each service consumes one (namespaced)
-    // queue through a listener of its own, so no queue match; the relay publishes to the shop exchange.
+    // The simulated shop names its queues after the services and its exchange `shop`; live the names are
+    // namespaced, each service consumes one queue through a listener of its own and only the relay publishes
+    // (to the shop's exchange): no queue or exchange match, the ordinals count per listener.
     const mapping = {
       serviceOf: (queue: string) => serviceNames.find((name) => name === queue),
       queueOf: () => undefined,
       publisherOf: (exchange: string) => (exchange === 'shop' ? 'relay' : undefined),
+      exchangeOf: () => undefined,
     };
     return {
       target,

@@ -77,7 +77,7 @@ function nonNegative(flag: string, value: string): number {
   return number;
 }
 
-/** `--queue <queue>=<service>[:<live queue>]` and `--publisher <exchange>=<service>`, by schedule name. */
+/** `--queue <queue>=<service>[:<live queue>]` and `--publisher <exchange>=<service>[:<live exchange>]`. */
 function parseMapping(
   flag: '--queue' | '--publisher',
   specs: readonly string[],
@@ -85,16 +85,13 @@ function parseMapping(
 ): Map<string, { service: string; live?: string }> {
   const mapping = new Map<string, { service: string; live?: string }>();
   for (const spec of specs) {
-    const match =
-      flag === '--queue'
-        ? /^([^=\s]+)=([^:=\s]+)(?::(\S+))?$/.exec(spec)
-        : /^([^=\s]+)=([^:=\s]+)$/.exec(spec);
+    const match = /^([^=\s]+)=([^:=\s]+)(?::(\S+))?$/.exec(spec);
     if (match === null)
       throw new CliExit(
         2,
         flag === '--queue'
           ? `--queue "${spec}": expected <queue>=<service> or <queue>=<service>:<live queue>, e.g. payments=payments:shop.payments`
-          : `--publisher "${spec}": expected <exchange>=<service>, e.g. shop=relay`,
+          : `--publisher "${spec}": expected <exchange>=<service> or <exchange>=<service>:<live exchange>, e.g. shop=relay`,
       );
     const [, name, service, live] = match as unknown as [string, string, string, string | undefined];
     if (!services.includes(service))
@@ -132,6 +129,7 @@ function planOfSchedule(
     serviceOf: (queue) => queues.get(queue)?.service ?? (services.includes(queue) ? queue : undefined),
     queueOf: (queue) => queues.get(queue)?.live,
     publisherOf: (exchange) => publishers.get(exchange)?.service,
+    exchangeOf: (exchange) => publishers.get(exchange)?.live,
     stepMs,
     ...(flags.seed === undefined ? {} : { seed: nonNegative('--seed', flags.seed) }),
   });
@@ -213,8 +211,9 @@ export function registerProxyCommand(program: Command): void {
       [],
     )
     .option(
-      '--publisher <exchange=service>',
-      '--schedule: confirm faults on this exchange go to this listener (repeatable)',
+      '--publisher <exchange=service[:live]>',
+      '--schedule: confirm faults on this simulated exchange go to this listener; :<live exchange> also matches ' +
+        'publishes by that exchange (repeatable)',
       collect,
       [],
     )

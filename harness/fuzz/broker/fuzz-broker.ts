@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { formatChaosPlan, type ChaosPlan } from '../../chaos/plan/chaos-fault';
+import {
+  describeChaosFault,
+  formatChaosPlan,
+  type ChaosFault,
+  type ChaosPlan,
+} from '../../chaos/plan/chaos-fault';
 import { renderFaultLog, type FaultLogEntry } from '../../chaos/fault-log';
 import { Connection } from 'rabbitmq-client';
 import { EventLog } from '../../observe/event-log';
@@ -105,6 +110,11 @@ export interface BrokerFuzzReport {
   readonly proxyPlan?: ChaosPlan;
   /** The plan was given (`BrokerFuzzOptions.plan`), not drawn from the seed. */
   readonly proxyPlanGiven?: boolean;
+  /**
+   * With a given plan: its faults still armed when the session ended — their message never came (e.g. the nth
+   * delivery of a workload with fewer messages), so that part of the plan was not replayed.
+   */
+  readonly pendingFaults?: readonly ChaosFault[];
   /** The faults the proxy applied during the session, in order, with their times. */
   readonly faultLog?: readonly FaultLogEntry[];
   readonly cuts: number;
@@ -387,7 +397,7 @@ export async function fuzzBroker(
       ...(proxyPlan && proxy
         ? {
             proxyPlan,
-            ...(options.plan ? { proxyPlanGiven: true } : {}),
+            ...(options.plan ? { proxyPlanGiven: true, pendingFaults: proxy.pendingFaults() } : {}),
             faultLog: proxy.faultLog().slice(faultLogFrom),
           }
         : {}),
@@ -495,6 +505,9 @@ export function formatBrokerFuzzReport(report: BrokerFuzzReport): string {
           report.proxyPlanGiven
             ? `  plan (given, not drawn from the seed): ${formatChaosPlan(report.proxyPlan)}`
             : `  plan (seed ${report.seed}; the same seed gives the same plan): ${formatChaosPlan(report.proxyPlan)}`,
+          ...(report.pendingFaults ?? []).map(
+            (fault) => `  never applied (its message never came): ${describeChaosFault(fault)}`,
+          ),
           "  applied faults (the proxy's fault log):",
           ...renderFaultLog(report.faultLog ?? [])
             .split('\n')

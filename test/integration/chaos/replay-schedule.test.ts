@@ -92,6 +92,7 @@ describe.each(SIM_SEEDS)(
       // The fault really happened on payments' deliveries (not just planned).
       expect(report.proxyPlanGiven).toBe(true);
       expect(report.faultLog?.some((entry) => entry.service === 'payments')).toBe(true);
+      expect(report.pendingFaults).toEqual([]); // every fault of the plan found its message
       const ledger = report.violations.filter((v) => v.name === LEDGER);
       expect(ledger).toHaveLength(1);
       expect(ledger[0]?.detail).toMatch(/orderId \S+: 2 approved charges/);
@@ -103,6 +104,7 @@ describe.each(SIM_SEEDS)(
     it('without the bug, the same plan breaks nothing', async () => {
       const report = await replayLive(schedule, []);
       expect(report.faultLog?.some((entry) => entry.service === 'payments')).toBe(true);
+      expect(report.pendingFaults).toEqual([]); // every fault of the plan found its message
       expect(report.violations).toEqual([]);
       expect(report.accounting.totals).toMatchObject({ flows: 1, lost: 0, duplicated: 0, unexpected: 0 });
       expect(report.ok).toBe(true);

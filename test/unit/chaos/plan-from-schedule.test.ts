@@ -54,6 +54,12 @@ describe('planFromSchedule: every kind of simulated fault', () => {
     expect(live.plan.faults[0]).toMatchObject({ match: { queue: 'ns.payments' }, nth: 2 });
     const none = planFromSchedule(schedule, { ...mapping, queueOf: () => undefined });
     expect(none.plan.faults[0]).toEqual({ kind: 'lose-ack', service: 'payments', nth: 2, thenCut: 'reset' });
+    const nack: Schedule = {
+      faults: [{ kind: 'confirm', consumer: 'shop', nth: 1, outcome: 'nack', by: 0 }],
+    };
+    expect(planFromSchedule(nack, { ...mapping, exchangeOf: () => undefined }).plan.faults).toEqual([
+      { kind: 'nack-confirm', service: 'relay', nth: 1 },
+    ]);
   });
 });
 
