@@ -33,6 +33,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AmqpTransport, DEFAULT_AMQP_URL } from '../harness/transport/amqp/amqp-transport';
@@ -463,7 +464,7 @@ function limitOf(result: PipelineResult): string {
   const lanesOfTop = top ? (result.lanes.get(top.name) ?? 1) : 1;
   const stage =
     top && top.share >= 0.8
-      ? `${top.name}: its ${lanesOfTop} lane${lanesOfTop === 1 ? '' : 's'} were inside batch transactions ${pct(top.share)} of the run` +
+      ? `${top.name}: ${lanesOfTop === 1 ? 'its lane was' : `its ${lanesOfTop} lanes were`} inside batch transactions ${pct(top.share)} of the run` +
         (top.name === 'payments' && result.gateway.calls > 0
           ? `; a gateway charge (its ledger's own commit, one per charge, ${(result.gateway.ms / result.gateway.calls).toFixed(1)} ms mean, ` +
             `${result.gateway.calls} charges) was in flight ${pct(result.gateway.busyMs / 1000 / result.seconds)} of the run`
@@ -537,9 +538,13 @@ function cpuShares(from: CpuSnapshot, to: CpuSnapshot): string {
   }
   const named = [...groups].sort(([, a], [, b]) => b - a);
   const rest = Math.max(0, busy - named.reduce((sum, [, share]) => sum + share, 0));
+  // The five services and both relays share this process's one JavaScript thread: its share of one core is the
+  // ceiling that matters once it nears 100%.
+  const ownCore = (groups.get('this bench process') ?? 0) * availableParallelism();
   return (
     `machine CPU ${pct(busy)} busy (of all cores: ` +
-    `${[...named, ['everything else', rest] as const].map(([group, share]) => `${group} ${pct(share)}`).join(', ')})`
+    `${[...named, ['everything else', rest] as const].map(([group, share]) => `${group} ${pct(share)}`).join(', ')}; ` +
+    `this process — all services and relays on one JavaScript thread — used ${pct(ownCore)} of one core)`
   );
 }
 
