@@ -108,7 +108,12 @@ function baselineKey(workload: unknown, clean: Schedule): string {
 }
 
 /** Keeps `run` as the clean run of (`workload`, `clean`); its signatures are computed when first compared. */
-function remember(cache: BaselineCache | undefined, workload: unknown, clean: Schedule, run: SimRun): Baseline {
+function remember(
+  cache: BaselineCache | undefined,
+  workload: unknown,
+  clean: Schedule,
+  run: SimRun,
+): Baseline {
   let events: readonly string[] | undefined;
   let state: ReadonlyMap<string, string> | undefined;
   const baseline: Baseline = {

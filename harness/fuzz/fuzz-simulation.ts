@@ -209,7 +209,11 @@ export async function fuzzSimulation<W>(
   };
 }
 
-function scheduleOf(delays: readonly Fault[], interleave: number, own: { readonly faults: readonly Fault[] }): Schedule {
+function scheduleOf(
+  delays: readonly Fault[],
+  interleave: number,
+  own: { readonly faults: readonly Fault[] },
+): Schedule {
   return { faults: [...delays, ...own.faults], ...(interleave ? { interleave } : {}) };
 }
 

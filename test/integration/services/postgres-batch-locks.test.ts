@@ -101,9 +101,7 @@ describe('PostgresStore: rows locked for a whole batch (lockAll)', () => {
         }
       });
     // Without a lock order, these would meet in a lock cycle (SQLSTATE 40P01) after the deadlock timeout.
-    await Promise.all(
-      Array.from({ length: 6 }, (_, i) => bumpAll(i % 2 === 0 ? keys : [...keys].reverse())),
-    );
+    await Promise.all(Array.from({ length: 6 }, (_, i) => bumpAll(i % 2 === 0 ? keys : [...keys].reverse())));
     const values = await Promise.all(keys.map((key) => store.read(counters, key)));
     expect(values.every((value) => value?.n === 6)).toBe(true);
   });
@@ -126,7 +124,8 @@ describe('PostgresStore: rows locked for a whole batch (lockAll)', () => {
     expect(completed).toHaveLength(8);
     const singleRowReads = (statements: string[]) =>
       statements.filter((text) => /FROM "[^"]+"\.state WHERE collection = \$1 AND key = \$2/.test(text));
-    const lockStatements = (statements: string[]) => statements.filter((text) => text.includes('JOIN unnest'));
+    const lockStatements = (statements: string[]) =>
+      statements.filter((text) => text.includes('JOIN unnest'));
 
     // Inventory: eight orders of the same SKU in one batch — every reservation must see the one before it.
     const inventoryStatements = await statementsDuring(async () => {
