@@ -3,6 +3,7 @@ export type ServiceErrorCode =
   | 'store-transaction-failed'
   | 'store-unavailable'
   | 'store-closed'
+  | 'store-busy'
   | 'injected-failure'
   | 'invalid-command'
   | 'unknown-customer'

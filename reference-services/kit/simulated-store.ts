@@ -33,6 +33,18 @@ export interface SimulatedStoreOptions {
   readonly namespace?: string;
   readonly clock?: Clock;
   readonly interleaving: StoreInterleaving;
+  /** Starts with these committed rows and outbox (another store's `snapshot()`) instead of empty. */
+  readonly from?: SimulatedStoreSnapshot;
+}
+
+/**
+ * A store's committed rows, outbox and transaction counter at one point, to start other stores from: the
+ * simulator seeds a workload once and starts each of its runs from the seeded state.
+ */
+export interface SimulatedStoreSnapshot {
+  readonly state: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+  readonly outbox: readonly OutboxRecord[];
+  readonly nextTx: number;
 }
 
 /** An error with a PostgreSQL SQLSTATE `code`, as node-postgres throws them. */
@@ -87,7 +99,7 @@ export class SimulatedStore implements Store {
   private readonly interleaving: StoreInterleaving;
   private readonly state = new Map<string, Map<string, unknown>>();
   private readonly locks = new Map<string, Lock>();
-  private readonly outboxRows = new OutboxRows();
+  private readonly outboxRows: OutboxRows;
   private readonly listeners = new Set<() => void>();
   private nextTx = 1;
   private closed = false;
@@ -96,6 +108,24 @@ export class SimulatedStore implements Store {
     this.namespace = options.namespace ?? 'simulated';
     this.clock = options.clock ?? systemClock;
     this.interleaving = options.interleaving;
+    const from = options.from;
+    // Rows are replaced on write, never changed in place, so the copies can share them.
+    for (const [name, records] of from?.state ?? []) this.state.set(name, new Map(records));
+    this.outboxRows = new OutboxRows(from?.outbox);
+    this.nextTx = from?.nextTx ?? 1;
+  }
+
+  /** The committed state now; only between transactions (a snapshot does not hold locks or claims). */
+  snapshot(): SimulatedStoreSnapshot {
+    if (this.locks.size > 0 || this.outboxRows.claimedCount() > 0) {
+      throw new ServiceError(
+        'store-busy',
+        `SimulatedStore(${this.namespace}): snapshot while transactions run`,
+      );
+    }
+    const state = new Map<string, ReadonlyMap<string, unknown>>();
+    for (const [name, records] of this.state) state.set(name, new Map(records));
+    return { state, outbox: this.outboxRows.view().slice(), nextTx: this.nextTx };
   }
 
   migrate(): Promise<void> {

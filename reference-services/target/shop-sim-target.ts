@@ -10,7 +10,7 @@ import { OutboxRelay, type OutboxRelayOptions } from '../kit/outbox-relay';
 import { ServiceProcessor, type DecodeMemo, type ServiceProcessorOptions } from '../kit/service-processor';
 import type { ServiceDefinition } from '../kit/service-definition';
 import { ServiceRuntime } from '../kit/service-runtime';
-import { SimulatedSqlError, SimulatedStore } from '../kit/simulated-store';
+import { SimulatedSqlError, SimulatedStore, type SimulatedStoreSnapshot } from '../kit/simulated-store';
 import type { TopologyNames } from '../kit/topology';
 import { placeOrder, seedCustomers } from '../orders/place-order';
 import type { GatewayRules } from '../payments/gateway';
@@ -131,6 +131,7 @@ const names: TopologyNames = {
  */
 export function shopSimTarget(options: ShopSimTargetOptions = {}): SimTarget<ShopWorkload> {
   const bugs = options.bugs ?? [];
+  const seeded: SeedCache = new Map();
   const labels = [
     ...(bugs.length > 0 ? [`bug: ${bugs.join(', ')}`] : []),
     ...(options.variant ? [`variant: ${options.variant.name}`] : []),
@@ -144,21 +145,28 @@ export function shopSimTarget(options: ShopSimTargetOptions = {}): SimTarget<Sho
     adapter: troupeEnvelopeAdapter('orderId'),
     invariants: [...shopEventInvariants, ...shopStateInvariants],
     flows: (workload) => workload.orders.map((_, index) => shopOrderId(index)),
-    start: (env, workload) => startShop(env, workload, bugs, options),
+    start: (env, workload) => startShop(env, workload, bugs, options, seeded),
   };
 }
+
+/** A workload's seeded store (customers, stock, placed orders) and how many ids seeding it took. */
+interface SeededWorkload {
+  readonly snapshot: SimulatedStoreSnapshot;
+  readonly ids: number;
+}
+
+/** Seeded workloads by their JSON: every schedule of a workload, and its shrinks, start from the same state. */
+type SeedCache = Map<string, SeededWorkload>;
 
 async function startShop(
   env: SimEnv,
   workload: ShopWorkload,
   bugs: readonly KnownBug[],
   options: ShopSimTargetOptions,
+  seeded: SeedCache,
 ): Promise<SimSystem> {
   const { transport } = env;
-  const store = new SimulatedStore({
-    clock: env.now,
-    interleaving: { step: () => env.step(), timers: env.timers },
-  });
+  const store = await seededStore(env, workload, bugs, seeded);
   const gatewayRules: GatewayRules = {
     declines:
       workload.declines >= 0
@@ -182,16 +190,6 @@ async function startShop(
     options.variant?.processor ?? ((o: ServiceProcessorOptions) => new ServiceProcessor(o));
   const makeRelay = options.variant?.relay ?? ((o: OutboxRelayOptions) => new OutboxRelay(o));
   const quiet = (): void => undefined;
-  await seedCustomers(
-    { store },
-    shopCustomers.map((customerId, index) => ({
-      customerId,
-      tier: tiers[index] ?? 'standard',
-      email: `customer${index + 1}@example.com`,
-      address: exampleShippingAddress,
-    })),
-  );
-  await seedStock(store, Object.fromEntries(shopSkus.map((sku, index) => [sku, workload.stock[index] ?? 0])));
   await transport.declare({
     exchanges: [
       { name: exchange, type: 'topic' },
@@ -230,21 +228,6 @@ async function startShop(
     }
   }
   for (const runtime of runtimes) await runtime.start();
-  for (const [index, order] of workload.orders.entries()) {
-    await placeOrder(
-      { store, clock: env.now, ids: env.ids, bugs: new Set(bugs) },
-      {
-        orderId: shopOrderId(index),
-        customerId: shopCustomers[order.customer] as string,
-        items: order.items.map((item) => ({
-          sku: shopSkus[item.sku] as string,
-          quantity: item.quantity,
-          unitPrice: { amountMinor: item.unitPrice, currency: 'EUR' },
-        })),
-        fraudScore: order.fraudulent ? 0.95 : 0.01,
-      },
-    );
-  }
   const relays = Array.from({ length: options.relays ?? 2 }, (_, index) =>
     makeRelay({
       store,
@@ -264,4 +247,58 @@ async function startShop(
       await Promise.all(relays.map((relay) => relay.stop()));
     },
   };
+}
+
+/**
+ * The store of one run, seeded with the workload: customers, stock and the placed orders (their OrderPlaced rows
+ * wait in the outbox). Seeding runs the shop's own commands once per workload; later runs start from a copy of
+ * that state and draw the same number of ids, so a run is the same whether or not its workload was seen before.
+ */
+async function seededStore(
+  env: SimEnv,
+  workload: ShopWorkload,
+  bugs: readonly KnownBug[],
+  cache: SeedCache,
+): Promise<SimulatedStore> {
+  const interleaving = { step: () => env.step(), timers: env.timers };
+  const key = JSON.stringify(workload);
+  const known = cache.get(key);
+  if (known) {
+    for (let i = 0; i < known.ids; i++) env.ids();
+    return new SimulatedStore({ clock: env.now, interleaving, from: known.snapshot });
+  }
+  const store = new SimulatedStore({ clock: env.now, interleaving });
+  let drawn = 0;
+  const ids = (): string => {
+    drawn++;
+    return env.ids();
+  };
+  await seedCustomers(
+    { store },
+    shopCustomers.map((customerId, index) => ({
+      customerId,
+      tier: tiers[index] ?? 'standard',
+      email: `customer${index + 1}@example.com`,
+      address: exampleShippingAddress,
+    })),
+  );
+  await seedStock(store, Object.fromEntries(shopSkus.map((sku, index) => [sku, workload.stock[index] ?? 0])));
+  for (const [index, order] of workload.orders.entries()) {
+    await placeOrder(
+      { store, clock: env.now, ids, bugs: new Set(bugs) },
+      {
+        orderId: shopOrderId(index),
+        customerId: shopCustomers[order.customer] as string,
+        items: order.items.map((item) => ({
+          sku: shopSkus[item.sku] as string,
+          quantity: item.quantity,
+          unitPrice: { amountMinor: item.unitPrice, currency: 'EUR' },
+        })),
+        fraudScore: order.fraudulent ? 0.95 : 0.01,
+      },
+    );
+  }
+  if (cache.size >= 1_000) cache.clear();
+  cache.set(key, { snapshot: store.snapshot(), ids: drawn });
+  return store;
 }

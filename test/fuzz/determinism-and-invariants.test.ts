@@ -38,6 +38,15 @@ describe('deterministic simulation of the reference shop', () => {
     expect(b.events).toEqual(a.events);
     expect(b.timeline).toEqual(a.timeline);
     expect(b.state).toEqual(a.state);
+    // `a` seeded the workload itself, `b` started from the target's copy of that seed; with an interleaving too,
+    // a run from the copy is the run that seeds itself (a fresh target has nothing cached).
+    const interleaved = { ...schedule, interleave: 7 };
+    const fresh = await simulate(shopSimTarget(), workload, interleaved, { record: true });
+    const copied = await simulate(target, workload, interleaved, { record: true });
+    expect(copied.timeline).toEqual(fresh.timeline);
+    expect(copied.events).toEqual(fresh.events);
+    expect(copied.state).toEqual(fresh.state);
+    expect(copied.timeline).not.toEqual(a.timeline);
     // The delayed reservation of order 1 lets order 2 take the short stock: reordering changes the outcome,
     // which is why idempotency is judged against a clean run with the same reordering.
     const outcome = async (faults: Schedule['faults']): Promise<string[]> =>

@@ -6,10 +6,16 @@ import type { NewOutboxRecord, OutboxRecord } from '../store';
  * with per-aggregate order: a row another relay holds is skipped, and so is every later row of its aggregate.
  */
 export class OutboxRows {
-  private readonly rows: OutboxRecord[] = [];
+  private readonly rows: OutboxRecord[];
   /** Index of the first row that may still be unpublished (rows before it all are published). */
   private firstUnpublished = 0;
   private readonly claimed = new Set<number>();
+
+  /** Empty, or holding `rows` (ids 1…n, as `view()` returned them). */
+  constructor(rows: readonly OutboxRecord[] = []) {
+    this.rows = rows.slice();
+    while (this.rows[this.firstUnpublished]?.publishedAt != null) this.firstUnpublished++;
+  }
 
   /** Appends committed records; they get the next ids. */
   append(records: readonly NewOutboxRecord[]): void {
@@ -52,6 +58,11 @@ export class OutboxRows {
   /** Ends a relay's claim on `batch`, published or not. */
   release(batch: readonly OutboxRecord[]): void {
     for (const row of batch) this.claimed.delete(row.id);
+  }
+
+  /** Rows a relay holds right now. */
+  claimedCount(): number {
+    return this.claimed.size;
   }
 
   /** Rows not yet marked published. */
