@@ -104,14 +104,14 @@ export async function fuzzSimulation<W>(
     ...(target.crashPoints ? { crashPoints: target.crashPoints } : {}),
     ...(target.publishers ? { publishers: target.publishers } : {}),
   };
-  // One reordering per workload, shared by its schedules (so they share one clean baseline run); each schedule
-  // adds its own duplicates, lost acks and crashes.
+  // One reordering and one interleave seed per workload, shared by its schedules (so they share one clean
+  // baseline run); each schedule adds its own duplicates, lost acks, crashes, failures, cuts and confirm faults.
   const reordering = fc.array(faultArbitrary(shape, ['delay']), { maxLength: 3 });
   const faults = fc.array(
     faultArbitrary(shape, ['duplicate', 'redeliver', 'crash', 'fail', 'cut', 'confirm']),
     { maxLength: shape.maxFaults ?? 6 },
   );
-  // Half the schedules run one thing at a time; the others interleave, seeded (shrinks to 0: sequential).
+  // Half the workloads run one thing at a time; the others interleave, seeded (shrinks to 0: sequential).
   const interleaving = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 0x7fffffff }));
   const perSchedule = fc.record({ faults });
   const baselines: BaselineCache = new Map();
