@@ -236,35 +236,29 @@ export async function simulate<W>(
       if (failure !== undefined) throw failure;
       scheduler.promoteDue();
       const tasks = scheduler.readyCount;
-      if (!choose && tasks > 0) {
-        // One thing at a time: continuations go first, no need to look at deliveries and confirms.
-        if (++actions > ACTIONS_PER_STEP * maxSteps) {
-          quiesced = false;
-          break;
-        }
-        scheduler.run(0);
-        continue;
-      }
-      // The next delivery: lowest (delay level, arrival) among queues whose consumers have room.
       let bestId = -1;
       let bestPriority = 0;
       let bestMessageId: string | undefined;
-      transport.scanPending((id, queue, messageId) => {
-        if (!transport.hasRoom(queue)) return;
-        const priority = arrivals.get(id)?.priority ?? 0;
-        if (bestId < 0 || priority < bestPriority || (priority === bestPriority && id < bestId)) {
-          bestId = id;
-          bestPriority = priority;
-          bestMessageId = messageId;
-        }
-      });
-      // The next confirm the broker may send now.
       let confirmId = -1;
-      transport.scanConfirms((id) => {
-        if (confirmId >= 0) return;
-        const plan = confirmPlans.get(id);
-        if (!plan || plan.at <= scheduler.now) confirmId = id;
-      });
+      // One thing at a time takes continuations first: only without one (or when choosing) look further.
+      if (choose || tasks === 0) {
+        // The next delivery: lowest (delay level, arrival) among queues whose consumers have room.
+        transport.scanPending((id, queue, messageId) => {
+          if (!transport.hasRoom(queue)) return;
+          const priority = arrivals.get(id)?.priority ?? 0;
+          if (bestId < 0 || priority < bestPriority || (priority === bestPriority && id < bestId)) {
+            bestId = id;
+            bestPriority = priority;
+            bestMessageId = messageId;
+          }
+        });
+        // The next confirm the broker may send now.
+        transport.scanConfirms((id) => {
+          if (confirmId >= 0) return;
+          const plan = confirmPlans.get(id);
+          if (!plan || plan.at <= scheduler.now) confirmId = id;
+        });
+      }
       const choices = tasks + (bestId >= 0 ? 1 : 0) + (confirmId >= 0 ? 1 : 0);
       if (choices === 0) {
         if (!busy() && transport.openConfirmCount() === 0) break;

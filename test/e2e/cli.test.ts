@@ -1,27 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runTroupeProcess, type TroupeProcessResult } from '../support/troupe-cli';
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `npx troupe …` the way a user or CI does (the bin → tsx → harness/cli/main.ts). */
-function troupe(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join('bin', 'troupe.cjs'), ...args],
-      { timeout: 60_000, env: { ...process.env, FORCE_COLOR: '0' } },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+/** Runs `npx troupe …` the way a user or CI does. */
+function troupe(...args: string[]): Promise<TroupeProcessResult> {
+  return runTroupeProcess(args, { timeoutMs: 60_000 });
 }
 
 describe('troupe scenarios (exit codes CI can use)', () => {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,28 +5,13 @@ import { parseChaosPlan } from '../../harness/chaos/plan/chaos-fault';
 import { planFromSchedule } from '../../harness/chaos/plan/plan-from-schedule';
 import { parseSchedule } from '../../harness/chaos/plan/parse-schedule';
 import type { Schedule } from '../../harness/fuzz/schedule';
+import { runTroupeProcess, type TroupeProcessResult } from '../support/troupe-cli';
 
 jest.setTimeout(180_000);
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `npx troupe …` the way a user does (the bin → tsx → harness/cli/main.ts). */
-function troupe(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join('bin', 'troupe.cjs'), ...args],
-      { timeout: 90_000, env: { ...process.env, FORCE_COLOR: '0' } },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+/** Runs `npx troupe …` the way a user does. */
+function troupe(...args: string[]): Promise<TroupeProcessResult> {
+  return runTroupeProcess(args, { timeoutMs: 90_000 });
 }
 
 const UPSTREAM = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';

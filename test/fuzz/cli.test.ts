@@ -1,30 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { CliExit } from '../../harness/cli/cli-exit';
 import { registerFuzzCommand } from '../../harness/cli/commands/fuzz';
+import { runTroupeCommand } from '../support/troupe-cli';
 
 /** Runs `troupe fuzz …` in process; returns the exit code and what went to stdout. */
-async function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
-  const program = new Command('troupe').exitOverride();
-  registerFuzzCommand(program);
-  for (const command of program.commands) command.exitOverride();
-  const lines: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
-    lines.push(parts.map(String).join(' '));
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const previous = process.exitCode;
-  try {
-    await program.parseAsync(['fuzz', ...args], { from: 'user' });
-    return { code: Number(process.exitCode ?? 0), out: lines.join('\n') };
-  } catch (error) {
-    if (error instanceof CliExit) return { code: error.exitCode, out: error.message };
-    throw error;
-  } finally {
-    process.exitCode = previous;
-    log.mockRestore();
-    err.mockRestore();
-  }
+function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
+  return runTroupeCommand([registerFuzzCommand], ['fuzz', ...args]);
 }
 
 describe('troupe fuzz (CLI)', () => {

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runNodeScript } from '../../integration/examples/example-process';
+import { runTroupeProcess } from '../../support/troupe-cli';
 import { listQueueNames, rabbitmqctl, tracingOn } from './broker-leftovers';
 
 // The examples through the `troupe` CLI the way a user runs it — from the example's folder, which holds its
@@ -10,34 +10,23 @@ import { listQueueNames, rabbitmqctl, tracingOn } from './broker-leftovers';
 // Each planted bug must fail its scenario / break an invariant of the broker fuzz session on the buggy variant,
 // and the fixed variant must pass the same run.
 const root = path.resolve(__dirname, '../../..');
-const bin = path.join(root, 'bin', 'troupe.cjs');
 
 interface CliResult {
   readonly code: number | null;
   readonly out: string;
 }
 
-function troupe(
+async function troupe(
   example: string,
   env: Readonly<Record<string, string>>,
   ...args: string[]
 ): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      {
-        cwd: path.join(root, 'examples', example),
-        env: { ...process.env, FORCE_COLOR: '0', ...env },
-        timeout: 150_000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-        resolve({ code, out: `${stdout}\n${stderr}` });
-      },
-    );
+  const { code, stdout, stderr } = await runTroupeProcess(args, {
+    cwd: path.join(root, 'examples', example),
+    env,
+    timeoutMs: 150_000,
   });
+  return { code, out: `${stdout}\n${stderr}` };
 }
 
 /** Pids of live processes whose environment carries `NAME=value` (the services of one run). */

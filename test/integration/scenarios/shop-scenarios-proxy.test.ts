@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import {
   parseScenario,
   scenarioLoadOptions,
@@ -11,6 +9,7 @@ import { renderScenarioReport, type ScenarioReport } from '../../../harness/scen
 import type { Target } from '../../../harness/target/target';
 import type { KnownBug } from '../../../reference-services/kit/bugs';
 import { shopTarget } from '../../../reference-services/target/shop-target';
+import { runTroupeProcess } from '../../support/troupe-cli';
 
 /*
  * The reference shop's scenarios on the real broker go through the chaos proxy like every other target's: each
@@ -124,23 +123,12 @@ describe("the shop's scenarios on RabbitMQ go through the chaos proxy", () => {
   }, 60_000);
 
   it('troupe scenarios (the CLI) runs the shop through the proxy too: its faults applied list has the proxy lines', async () => {
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          path.join('bin', 'troupe.cjs'),
-          'scenarios',
-          '--timeline',
-          'scenarios/duplicate-order-placed.scenario.yaml',
-        ],
-        { timeout: 60_000, env: { ...process.env, FORCE_COLOR: '0' } },
-        (error, stdout, stderr) =>
-          resolve({
-            code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
-            output: stdout + stderr,
-          }),
-      );
-    });
+    const { code, stdout, stderr } = await runTroupeProcess([
+      'scenarios',
+      '--timeline',
+      'scenarios/duplicate-order-placed.scenario.yaml',
+    ]);
+    const output = stdout + stderr;
     expect(output).toContain('target: the reference shop');
     expect(output).toMatch(/\+\d+ms duplicate: proxy: payments: delivery of OrderPlaced/);
     expect(code).toBe(0);

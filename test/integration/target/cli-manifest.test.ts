@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { Connection } from 'rabbitmq-client';
-import { CliExit } from '../../../harness/cli/cli-exit';
 import { registerFuzzCommand } from '../../../harness/cli/commands/fuzz';
 import { registerTraceCommand } from '../../../harness/cli/commands/trace';
 import { resolveTarget } from '../../../harness/cli/resolve-target';
 import { liveProcessCount } from '../../../harness/target/process-registry';
 import { DEFAULT_AMQP_URL } from '../../../harness/transport/amqp/amqp-transport';
 import { connectionName } from '../../../harness/transport/amqp/connection-name';
+import { runTroupeCommand } from '../../support/troupe-cli';
 
 const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
 const manifest = path.join(__dirname, 'fixtures', 'fanout-saga.config.ts');
@@ -22,28 +21,8 @@ function troupeFuzz(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 /** Runs `troupe <command> …` in process; returns the exit code and what went to stdout. */
-async function troupe(...args: string[]): Promise<{ code: number; out: string }> {
-  const program = new Command('troupe').exitOverride();
-  registerFuzzCommand(program);
-  registerTraceCommand(program);
-  for (const command of program.commands) command.exitOverride();
-  const lines: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
-    lines.push(parts.map(String).join(' '));
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const previous = process.exitCode;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: Number(process.exitCode ?? 0), out: lines.join('\n') };
-  } catch (error) {
-    if (error instanceof CliExit) return { code: error.exitCode, out: error.message };
-    throw error;
-  } finally {
-    process.exitCode = previous;
-    log.mockRestore();
-    err.mockRestore();
-  }
+function troupe(...args: string[]): Promise<{ code: number; out: string }> {
+  return runTroupeCommand([registerFuzzCommand, registerTraceCommand], args);
 }
 
 describe('one CLI for both: troupe fuzz --mode broker on a manifest, or on the reference shop', () => {
