@@ -3,6 +3,7 @@ import { formatFuzzReport } from '../../harness/fuzz/report';
 import { simulate } from '../../harness/fuzz/simulate';
 import { checkSchedule } from '../../harness/fuzz/check-schedule';
 import type { SimEnv, SimTarget } from '../../harness/fuzz/sim-target';
+import { shopSimTarget } from '../../reference-services/target/shop-sim-target';
 import { toyBillingTarget, type ToyWorkload } from './fixtures/toy-billing';
 
 const seed = 20261126;
@@ -108,6 +109,24 @@ describe('simulation engine on a toy choreography Troupe did not write', () => {
     ).rejects.toMatchObject({
       code: 'transport-closed',
     });
+  });
+
+  it('starts a system when called outside any promise job (a CommonJS script calling simulate first thing)', async () => {
+    // From a macrotask callback, a tick runs before the microtasks queued with it: the start must still be awaited.
+    const target = shopSimTarget({ maxOrders: 1 });
+    const workload = {
+      orders: [{ customer: 0, items: [{ sku: 0, quantity: 1, unitPrice: 100 }], fraudulent: false }],
+      stock: [5, 5, 5],
+      declines: -1,
+      refundFailures: -1,
+    };
+    const run = await new Promise<Awaited<ReturnType<typeof simulate>>>((resolve, reject) => {
+      setImmediate(() => {
+        simulate(target, workload, { faults: [] }).then(resolve, reject);
+      });
+    });
+    expect(run.quiesced).toBe(true);
+    expect(run.events.map((event) => event.eventType)).toContain('OrderPlaced');
   });
 
   it('rejects a malformed replay token with a coded error', () => {

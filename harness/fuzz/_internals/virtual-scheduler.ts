@@ -89,9 +89,13 @@ export class VirtualScheduler {
   }
 }
 
-/** Lets every pending microtask run: a tick queued from a microtask runs once the microtask queue is empty. */
+/**
+ * Lets every pending microtask run: a tick queued from a microtask runs once the microtask queue is empty. The
+ * tick is queued from a microtask even when `settle` is called synchronously (a CommonJS script's first
+ * `simulate` call): a tick queued from there runs before the microtasks, and a start would look stuck.
+ */
 export function settle(): Promise<void> {
-  return new Promise<void>((resolve) => process.nextTick(resolve));
+  return new Promise<void>((resolve) => queueMicrotask(() => process.nextTick(resolve)));
 }
 
 /** A small seeded generator (xorshift32) for the scheduler's choices; never `Math.random`. */
