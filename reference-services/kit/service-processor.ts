@@ -337,12 +337,9 @@ export class ServiceProcessor {
 
   private decode(body: Uint8Array | string): ReturnType<typeof shopCatalog.decode> {
     const memo = this.decodeMemo;
-    if (!memo) return shopCatalog.decode(body);
-    // latin1 maps every byte to one character: an exact key for the bytes.
-    const key =
-      typeof body === 'string'
-        ? `s${body}`
-        : `b${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1')}`;
+    if (!memo || typeof body === 'string') return shopCatalog.decode(body);
+    // latin1 maps every byte to one character: an exact key for the bytes (not prefixed: no copy to flatten).
+    const key = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
     let decoded = memo.get(key);
     if (!decoded) {
       if (memo.size >= 10_000) memo.clear();

@@ -209,6 +209,8 @@ export class InMemoryTransport implements Transport {
   private readonly onHandlerError: ((error: unknown, delivery: Delivery) => void) | undefined;
   private nextMessageId = 1;
   private nextDeliveryTag = 1;
+  /** What its named connections call (made once, on the first `connect`). */
+  private asBroker: ConnectionBroker | undefined;
   private inFlight = 0;
   private pumpScheduled = false;
   private closed = false;
@@ -294,19 +296,12 @@ export class InMemoryTransport implements Transport {
    * stay subscribed, like rabbitmq-client's recovery). Closing it closes only its consumers.
    */
   connect(name: string): Transport {
-    const subscriptions: Subscription[] = [];
-    return {
+    this.asBroker ??= {
       declare: (topology) => this.declare(topology),
-      publish: (exchange, message) => this.publishOn(name, exchange, message),
-      consume: async (queue, handler, options) => {
-        const subscription = await this.consumeOn(name, queue, handler, options ?? {});
-        subscriptions.push(subscription);
-        return subscription;
-      },
-      close: async () => {
-        await Promise.all(subscriptions.splice(0).map((subscription) => subscription.close()));
-      },
+      publishOn: (connection, exchange, message) => this.publishOn(connection, exchange, message),
+      consumeOn: (connection, queue, handler, options) => this.consumeOn(connection, queue, handler, options),
     };
+    return new NamedConnection(name, this.asBroker);
   }
 
   /**
@@ -730,13 +725,7 @@ export class InMemoryTransport implements Transport {
     stored: StoredMessage,
     ack: 'settle' | 'lose',
   ): Promise<DeliveryStep> {
-    const delivery: Delivery = {
-      ...stored.message,
-      exchange: stored.exchange,
-      queue,
-      deliveryTag: this.nextDeliveryTag++,
-      redelivered: stored.redelivered,
-    };
+    const delivery = deliveryOf(stored, queue, this.nextDeliveryTag++);
     consumer.inFlight++;
     consumer.unacked.set(delivery.deliveryTag, { queue: state, stored });
     this.inFlight++;
@@ -938,6 +927,67 @@ function toPending(queue: string, stored: StoredMessage): PendingMessage {
 }
 
 /** A rejected promise from a synchronous failure, so port methods never throw synchronously. */
+/** What a named connection needs of its broker. */
+interface ConnectionBroker {
+  declare(topology: Topology): Promise<void>;
+  publishOn(connection: string, exchange: string, message: OutgoingMessage): Promise<void>;
+  consumeOn(
+    connection: string,
+    queue: string,
+    handler: DeliveryHandler,
+    options: ConsumeOptions,
+  ): Promise<Subscription>;
+}
+
+/** `InMemoryTransport.connect(name)`: a class, not a literal of closures, since a simulated run opens a dozen. */
+class NamedConnection implements Transport {
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly broker: ConnectionBroker,
+  ) {}
+
+  declare(topology: Topology): Promise<void> {
+    return this.broker.declare(topology);
+  }
+
+  publish(exchange: string, message: OutgoingMessage): Promise<void> {
+    return this.broker.publishOn(this.name, exchange, message);
+  }
+
+  async consume(queue: string, handler: DeliveryHandler, options?: ConsumeOptions): Promise<Subscription> {
+    const subscription = await this.broker.consumeOn(this.name, queue, handler, options ?? {});
+    this.subscriptions.push(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((subscription) => subscription.close()));
+  }
+}
+
+/**
+ * The delivery of `stored` to `queue`. Built field by field (absent properties as undefined) rather than spread:
+ * every delivery then has one shape, and the simulator makes one per step.
+ */
+function deliveryOf(stored: StoredMessage, queue: string, deliveryTag: number): Delivery {
+  const { message } = stored;
+  return {
+    routingKey: message.routingKey,
+    body: message.body,
+    headers: message.headers,
+    messageId: message.messageId,
+    correlationId: message.correlationId,
+    type: message.type,
+    contentType: message.contentType,
+    exchange: stored.exchange,
+    queue,
+    deliveryTag,
+    redelivered: stored.redelivered,
+  } as Delivery;
+}
+
 function rejected(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }

@@ -19,7 +19,19 @@ export class OutboxRows {
 
   /** Appends committed records; they get the next ids. */
   append(records: readonly NewOutboxRecord[]): void {
-    for (const record of records) this.rows.push({ ...record, id: this.rows.length + 1, publishedAt: null });
+    // Field by field, not spread: one row shape, and the simulator appends a few per step.
+    for (const record of records) {
+      this.rows.push({
+        aggregateId: record.aggregateId,
+        eventId: record.eventId,
+        eventType: record.eventType,
+        routingKey: record.routingKey,
+        correlationId: record.correlationId,
+        body: record.body,
+        id: this.rows.length + 1,
+        publishedAt: null,
+      });
+    }
   }
 
   /** Claims up to `limit` unpublished rows for one relay; give them back with `release`. */
