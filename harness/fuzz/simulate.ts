@@ -67,6 +67,8 @@ interface Arrival {
   readonly nth: number;
   readonly copy: boolean;
   readonly priority: number;
+  /** AMQP message-id: where crash and failure faults are armed. */
+  readonly messageId: string | undefined;
 }
 
 /** How long a publisher waits for a lost confirm before its connection is dropped (virtual ms). */
@@ -168,11 +170,12 @@ export async function simulate<W>(
       const own = faults.get(`${queue}#${nth}`) ?? [];
       let priority = 0;
       for (const fault of own) if (fault.kind === 'delay') priority = Math.max(priority, fault.by);
-      arrivals.set(id, { queue, nth, copy: false, priority });
+      const { messageId } = event.message;
+      arrivals.set(id, { queue, nth, copy: false, priority, messageId });
       for (const fault of own) {
         if (fault.kind !== 'duplicate' || !transport) continue;
         for (const copy of transport.duplicate(id, fault.copies)) {
-          arrivals.set(copy.id, { queue, nth, copy: true, priority: priority + fault.lag });
+          arrivals.set(copy.id, { queue, nth, copy: true, priority: priority + fault.lag, messageId });
         }
         faultsApplied++;
         note(describeFault(fault));
@@ -228,6 +231,11 @@ export async function simulate<W>(
     let failure: Error | undefined;
     let quiesced = true;
     let actions = 0;
+    const priorityOf = (id: number): number => arrivals.get(id)?.priority ?? 0;
+    const answerable = (id: number): boolean => {
+      const plan = confirmPlans.get(id);
+      return !plan || plan.at <= scheduler.now;
+    };
     const busy = (): boolean =>
       transport.unackedCount() > 0 || transport.lostConfirmCount() > 0 || (system?.busy?.() ?? false);
 
@@ -237,27 +245,13 @@ export async function simulate<W>(
       scheduler.promoteDue();
       const tasks = scheduler.readyCount;
       let bestId = -1;
-      let bestPriority = 0;
-      let bestMessageId: string | undefined;
       let confirmId = -1;
       // One thing at a time takes continuations first: only without one (or when choosing) look further.
       if (choose || tasks === 0) {
         // The next delivery: lowest (delay level, arrival) among queues whose consumers have room.
-        transport.scanPending((id, queue, messageId) => {
-          if (!transport.hasRoom(queue)) return;
-          const priority = arrivals.get(id)?.priority ?? 0;
-          if (bestId < 0 || priority < bestPriority || (priority === bestPriority && id < bestId)) {
-            bestId = id;
-            bestPriority = priority;
-            bestMessageId = messageId;
-          }
-        });
+        bestId = transport.nextDeliverable(priorityOf);
         // The next confirm the broker may send now.
-        transport.scanConfirms((id) => {
-          if (confirmId >= 0) return;
-          const plan = confirmPlans.get(id);
-          if (!plan || plan.at <= scheduler.now) confirmId = id;
-        });
+        confirmId = transport.nextConfirm(answerable);
       }
       const choices = tasks + (bestId >= 0 ? 1 : 0) + (confirmId >= 0 ? 1 : 0);
       if (choices === 0) {
@@ -282,7 +276,7 @@ export async function simulate<W>(
       if (confirmId >= 0 && (pick === 0 || bestId < 0)) {
         const outcome = confirmPlans.get(confirmId)?.outcome ?? 'ack';
         confirmPlans.delete(confirmId);
-        const connection = transport.pendingConfirms().find((c) => c.id === confirmId)?.connection;
+        const connection = transport.confirmConnection(confirmId);
         transport.confirm(confirmId, outcome);
         if (outcome === 'lose' && connection !== undefined) {
           // The publisher never hears back: its connection is dropped after a timeout, the publish fails.
@@ -305,7 +299,7 @@ export async function simulate<W>(
       let ack: 'settle' | 'lose' = 'settle';
       let cutWhileHandling = false;
       const pendingView = record ? transport.pending().find((m) => m.id === id) : undefined;
-      const messageId = bestMessageId;
+      const messageId = arrival?.messageId;
       if (arrival && !arrival.copy && !delivered.has(id)) {
         const key = `${arrival.queue}\u0000${messageId ?? ''}`;
         for (const candidate of faults.get(`${arrival.queue}#${arrival.nth}`) ?? []) {

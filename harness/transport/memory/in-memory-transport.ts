@@ -365,9 +365,16 @@ export class InMemoryTransport implements Transport {
     return count;
   }
 
-  /** Visits the publishes waiting for an answer (not lost), oldest first, without building snapshots. */
-  scanConfirms(visit: (id: number, connection: string | undefined) => void): void {
-    for (const confirm of this.confirms.values()) if (!confirm.lost) visit(confirm.id, confirm.connection);
+  /** The oldest publish waiting for an answer (not lost) that `answerable` accepts, or -1; allocates nothing. */
+  nextConfirm(answerable: (id: number) => boolean): number {
+    for (const confirm of this.confirms.values())
+      if (!confirm.lost && answerable(confirm.id)) return confirm.id;
+    return -1;
+  }
+
+  /** The connection publish `id` (waiting for its confirm) was made on. */
+  confirmConnection(id: number): string | undefined {
+    return this.confirms.get(id)?.connection;
   }
 
   /** Answers publish `id` (stepped confirms); see `ConfirmOutcome`. */
@@ -505,12 +512,24 @@ export class InMemoryTransport implements Transport {
   }
 
   /**
-   * Visits every ready message (queue by queue, FIFO) without building snapshots: the simulator's hot path.
+   * The ready message a stepped delivery should take next: the lowest (`priority(id)`, id) among the queues with
+   * a consumer that has room under its prefetch; -1 when none can be delivered. The simulator calls it every turn,
+   * so it allocates nothing.
    */
-  scanPending(visit: (id: number, queue: string, messageId: string | undefined) => void): void {
-    for (const [name, state] of this.queues) {
-      for (const stored of state.ready) visit(stored.id, name, stored.message.messageId);
+  nextDeliverable(priority: (id: number) => number): number {
+    let best = -1;
+    let bestPriority = 0;
+    for (const state of this.queues.values()) {
+      if (state.ready.length === 0 || !hasRoomIn(state)) continue;
+      for (const stored of state.ready) {
+        const level = priority(stored.id);
+        if (best < 0 || level < bestPriority || (level === bestPriority && stored.id < best)) {
+          best = stored.id;
+          bestPriority = level;
+        }
+      }
     }
+    return best;
   }
 
   /** Number of ready messages, over all queues or in one. */
@@ -529,9 +548,7 @@ export class InMemoryTransport implements Transport {
   /** True when one of `queue`'s consumers has room under its prefetch (a stepped delivery would not exceed it). */
   hasRoom(queue: string): boolean {
     const state = this.queues.get(queue);
-    if (!state) return false;
-    for (const consumer of state.consumers) if (consumer.inFlight < consumer.prefetch) return true;
-    return false;
+    return state !== undefined && hasRoomIn(state);
   }
 
   /** Deliveries handed to consumers and not settled yet (a retry waiting for its backoff holds one). */
@@ -965,6 +982,11 @@ class NamedConnection implements Transport {
   async close(): Promise<void> {
     await Promise.all(this.subscriptions.splice(0).map((subscription) => subscription.close()));
   }
+}
+
+function hasRoomIn(state: QueueState): boolean {
+  for (const consumer of state.consumers) if (consumer.inFlight < consumer.prefetch) return true;
+  return false;
 }
 
 /**
