@@ -190,18 +190,8 @@ function describeSize(value: unknown): string {
   return Array.isArray(value) ? `${value.length} record(s)` : 'a different value';
 }
 
-/** Signatures by identity: a target's adapter may hand out one identity for every run of the same message. */
-const signatures = new WeakMap<EventIdentity, string>();
-
 function eventSignatures(events: readonly EventIdentity[]): string[] {
-  return events.map((event) => {
-    let signature = signatures.get(event);
-    if (signature === undefined) {
-      signature = `${event.eventType} ${normalizeGenerated(event.payload)}`;
-      signatures.set(event, signature);
-    }
-    return signature;
-  });
+  return events.map((event) => `${event.eventType} ${normalizeGenerated(event.payload)}`);
 }
 
 function multisetMinus(a: readonly string[], b: readonly string[]): string[] {

@@ -34,8 +34,13 @@ export class VirtualScheduler {
 
   /** A scheduling point: resolves when the simulator runs it. */
   step(): Promise<void> {
-    return new Promise<void>((resolve) => this.ready.push(resolve));
+    return new Promise<void>(this.enqueue);
   }
+
+  /** `step`'s executor, made once: a store model calls `step` before every statement. */
+  private readonly enqueue = (resolve: () => void): void => {
+    this.ready.push(resolve);
+  };
 
   /** Runnable continuations (timers that are due included, see `promoteDue`). */
   get readyCount(): number {
@@ -44,7 +49,7 @@ export class VirtualScheduler {
 
   /** Runs the `index`th runnable continuation (0 = the oldest). */
   run(index: number): void {
-    const [task] = index === 0 ? [this.ready.shift()] : this.ready.splice(index, 1);
+    const task = index === 0 ? this.ready.shift() : this.ready.splice(index, 1)[0];
     task?.();
   }
 
