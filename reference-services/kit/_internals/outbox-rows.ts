@@ -37,14 +37,15 @@ export class OutboxRows {
   /** Claims up to `limit` unpublished rows for one relay; give them back with `release`. */
   claim(limit: number): OutboxRecord[] {
     const batch: OutboxRecord[] = [];
-    const blocked = new Set<string>();
+    // Made only when another relay holds a row: most claims find the outbox empty or unclaimed.
+    let blocked: Set<string> | undefined;
     for (let i = this.firstUnpublished; i < this.rows.length && batch.length < limit; i++) {
       const row = this.rows[i];
       if (!row || row.publishedAt !== null) continue;
-      if (blocked.has(row.aggregateId)) continue;
+      if (blocked?.has(row.aggregateId)) continue;
       if (this.claimed.has(row.id)) {
         // Another relay holds an earlier row of this aggregate: later rows must wait for it.
-        blocked.add(row.aggregateId);
+        (blocked ??= new Set()).add(row.aggregateId);
         continue;
       }
       batch.push(row);
@@ -59,7 +60,17 @@ export class OutboxRows {
     for (const id of ids) {
       const row = this.rows[id - 1];
       if (row && row.publishedAt === null) {
-        this.rows[id - 1] = { ...row, publishedAt };
+        // A new row, not a change: copied stores share their rows.
+        this.rows[id - 1] = {
+          aggregateId: row.aggregateId,
+          eventId: row.eventId,
+          eventType: row.eventType,
+          routingKey: row.routingKey,
+          correlationId: row.correlationId,
+          body: row.body,
+          id: row.id,
+          publishedAt,
+        };
         marked++;
       }
     }
