@@ -365,6 +365,11 @@ export class InMemoryTransport implements Transport {
     return count;
   }
 
+  /** Visits the publishes waiting for an answer (not lost), oldest first, without building snapshots. */
+  scanConfirms(visit: (id: number, connection: string | undefined) => void): void {
+    for (const confirm of this.confirms.values()) if (!confirm.lost) visit(confirm.id, confirm.connection);
+  }
+
   /** The oldest publish waiting for an answer (not lost) that `answerable` accepts, or -1; allocates nothing. */
   nextConfirm(answerable: (id: number) => boolean): number {
     for (const confirm of this.confirms.values())
@@ -509,6 +514,13 @@ export class InMemoryTransport implements Transport {
       for (const stored of state.ready) result.push(toPending(name, stored));
     }
     return result;
+  }
+
+  /** Visits every ready message (queue by queue, FIFO) without building snapshots. */
+  scanPending(visit: (id: number, queue: string, messageId: string | undefined) => void): void {
+    for (const state of this.queues.values()) {
+      for (const stored of state.ready) visit(stored.id, state.spec.name, stored.message.messageId);
+    }
   }
 
   /**

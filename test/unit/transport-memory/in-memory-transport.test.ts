@@ -178,6 +178,50 @@ describe('InMemoryTransport (stepped)', () => {
     await transport.close();
   });
 
+  it('names the next deliverable message by priority then arrival, skipping queues without room', async () => {
+    const transport = new InMemoryTransport({ drive: 'stepped', confirms: 'stepped' });
+    await transport.declare(topology);
+    await transport.consume('payments', () => Promise.resolve('ack'), { prefetch: 1 });
+    // 'audit' has no consumer: its copies are never deliverable.
+    const published = [
+      transport.publish('shop', { routingKey: 'orders.order.placed', body: body('a'), messageId: 'A' }),
+      transport.publish('shop', { routingKey: 'orders.order.placed', body: body('b'), messageId: 'B' }),
+    ];
+    expect(transport.nextDeliverable(() => 0)).toBe(-1); // nothing routed before a confirm
+    const confirms: number[] = [];
+    transport.scanConfirms((id) => confirms.push(id));
+    expect(transport.nextConfirm(() => true)).toBe(confirms[0]);
+    expect(transport.nextConfirm((id) => id !== confirms[0])).toBe(confirms[1]);
+    expect(transport.confirmConnection(confirms[0] ?? -1)).toBeUndefined();
+    for (const id of confirms) transport.confirm(id, 'ack');
+    await Promise.all(published);
+    const seen: string[] = [];
+    transport.scanPending((id, queue, messageId) => seen.push(`${queue}:${messageId ?? '?'}:${id}`));
+    const [a, b] = transport.pending('payments');
+    if (!a || !b) throw new Error('expected two pending payments');
+    expect(seen).toEqual(transport.pending().map((m) => `${m.queue}:${m.messageId ?? '?'}:${m.id}`));
+    expect(transport.nextDeliverable(() => 0)).toBe(a.id);
+    expect(transport.nextDeliverable((id) => (id === a.id ? 1 : 0))).toBe(b.id);
+    await transport.close();
+    // While 'a' is being handled, the only consumer is at its prefetch: nothing else is deliverable.
+    let release: () => void = () => undefined;
+    const held = new InMemoryTransport({ drive: 'stepped' });
+    await held.declare(topology);
+    await held.consume('payments', () => new Promise((resolve) => (release = () => resolve('ack'))), {
+      prefetch: 1,
+    });
+    await held.publish('shop', { routingKey: 'orders.order.placed', body: body('a') });
+    await held.publish('shop', { routingKey: 'orders.order.placed', body: body('b') });
+    const [first, second] = held.pending('payments');
+    if (!first || !second) throw new Error('expected two pending payments');
+    const running = held.deliver(first.id);
+    expect(held.nextDeliverable(() => 0)).toBe(-1);
+    release();
+    await running;
+    expect(held.nextDeliverable(() => 0)).toBe(second.id);
+    await held.close();
+  });
+
   it('refuses to deliver to a queue without consumer', async () => {
     const transport = new InMemoryTransport({ drive: 'stepped' });
     await transport.declare(topology);
