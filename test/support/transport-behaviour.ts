@@ -5,7 +5,13 @@
  * was seen.
  */
 import { deadLetterQueueName } from '../../harness/transport/dead-letter';
-import type { Delivery, DeliveryOutcome, Topology, Transport } from '../../harness/transport/transport';
+import type {
+  Delivery,
+  DeliveryOutcome,
+  ExchangeType,
+  Topology,
+  Transport,
+} from '../../harness/transport/transport';
 
 /** Names one test created, so a real-broker fixture can delete them afterwards. */
 export interface CreatedNames {
@@ -111,9 +117,10 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
     return transport;
   };
 
-  /** Declares one topic exchange and the given queues (bindings) with fresh unique names. */
+  /** Declares one exchange (topic unless told) and the given queues (bindings) with fresh unique names. */
   const topology = (
     queueSpecs: Record<string, { bindings: string[]; deadLetter?: boolean }>,
+    type: ExchangeType = 'topic',
   ): { topology: Topology; exchange: string; dlx: string; queue: (key: string) => string } => {
     testNo += 1;
     const base = `${fixture.prefix}.t${testNo}`;
@@ -139,7 +146,7 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
     });
     const dead = exchanges.includes(dlx) ? [{ name: dlx, type: 'topic' as const }] : [];
     return {
-      topology: { exchanges: [{ name: exchange, type: 'topic' }, ...dead], queues: specs.flat() },
+      topology: { exchanges: [{ name: exchange, type }, ...dead], queues: specs.flat() },
       exchange,
       dlx,
       queue: (key) => {
@@ -231,6 +238,17 @@ export function transportBehaviour(fixture: TransportBehaviourFixture): void {
       expect(got.star.bodies()).toEqual(['a.b', 'end2']);
       expect(got.hash.bodies()).toEqual(['a', 'a.b', 'a.b.c', 'end', 'end2']);
       expect(got.mid.bodies()).toEqual(['a.b', 'a.b.c', 'x.b', 'ab.b.c.d', 'end']);
+    });
+
+    it('routes a headers binding without arguments to its queue whatever the routing key', async () => {
+      const t = await open();
+      const { topology: topo, exchange, queue } = topology({ all: { bindings: [''] } }, 'headers');
+      await t.declare(topo);
+      const got = new Received(waitMs);
+      await t.consume(queue('all'), got.ackAll);
+      for (const key of ['a', '', 'orders.order.placed']) await t.publish(exchange, message(key, `k:${key}`));
+      await got.count(3);
+      expect(got.bodies()).toEqual(['k:a', 'k:', 'k:orders.order.placed']);
     });
 
     it('resolves publish only once the message is stored (a later consumer receives it)', async () => {

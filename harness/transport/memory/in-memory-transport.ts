@@ -714,10 +714,13 @@ export class InMemoryTransport implements Transport {
         );
       }
       for (const [name, state] of this.queues) {
+        // A headers binding here has no arguments (the topology cannot give any): like RabbitMQ, it takes every
+        // message, whatever the routing key — as a fanout binding does.
         const bound = state.bindings.some(
           (b) =>
             b.exchange === exchange &&
             (type === 'fanout' ||
+              type === 'headers' ||
               (type === 'direct' ? b.pattern === routingKey : matchesCached(b.pattern, routingKey))),
         );
         if (bound) targets.push(name);
