@@ -200,6 +200,7 @@ export {
   formatChaosPlan,
   parseChaosFault,
   parseChaosPlan,
+  parseSchedule,
   planFromSchedule,
   chaosPlanArbitrary,
   randomChaosPlan,

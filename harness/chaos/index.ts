@@ -19,6 +19,7 @@ export type {
   MessageMatch,
 } from './plan/chaos-fault';
 export { planFromSchedule } from './plan/plan-from-schedule';
+export { parseSchedule } from './plan/parse-schedule';
 export type { ConvertedPlan, ScheduleMapping } from './plan/plan-from-schedule';
 export { chaosPlanArbitrary, randomChaosPlan } from './plan/chaos-plan-arbitrary';
 export type { ChaosPlanShape } from './plan/chaos-plan-arbitrary';

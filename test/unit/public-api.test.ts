@@ -20,6 +20,8 @@ describe('harness/index (public API)', () => {
     'flowMatchers',
     'fuzzSimulation',
     'fuzzHandler',
+    'parseSchedule',
+    'planFromSchedule',
     'invariant',
     'runScenario',
     'assertScenario',
