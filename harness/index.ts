@@ -7,6 +7,7 @@
 // Config: the target manifest (troupe.config.ts) — defineConfig types it, loadConfig reads and validates it.
 export { defineConfig } from './config/define-config';
 export { CONFIG_FILE_NAMES, findConfigFile, loadConfig } from './config/load-config';
+export { configJsonSchema } from './config/config-json-schema';
 export type { LoadedConfig } from './config/load-config';
 export { ConfigError } from './config/config-error';
 export type { ConfigErrorCode, ConfigIssue } from './config/config-error';

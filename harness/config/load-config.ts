@@ -79,8 +79,10 @@ export function validateConfig(raw: unknown, file: string): ResolvedTroupeConfig
 async function readManifest(file: string): Promise<unknown> {
   const ext = path.extname(file).toLowerCase();
   try {
-    if (ext === '.json') return JSON.parse(await readFile(file, 'utf8')) as unknown;
-    if (ext === '.yaml' || ext === '.yml') return parseYaml(await readFile(file, 'utf8')) as unknown;
+    if (ext === '.json') return withoutSchemaPointer(JSON.parse(await readFile(file, 'utf8')) as unknown);
+    if (ext === '.yaml' || ext === '.yml') {
+      return withoutSchemaPointer(parseYaml(await readFile(file, 'utf8')) as unknown);
+    }
     return defaultExport(await importModule(file));
   } catch (error) {
     throw new ConfigError(
@@ -89,6 +91,13 @@ async function readManifest(file: string): Promise<unknown> {
       { file, cause: error },
     );
   }
+}
+
+/** A JSON or YAML manifest's `$schema` (its editor's pointer to `schema/troupe.config.schema.json`) is not config. */
+function withoutSchemaPointer(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('$schema' in raw)) return raw;
+  const { $schema: _pointer, ...config } = raw as Record<string, unknown>;
+  return config;
 }
 
 /**

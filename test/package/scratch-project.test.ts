@@ -185,6 +185,19 @@ describe('the packed package, installed into a scratch project outside the repos
     expect(existsSync(path.join(scratch, 'node_modules/troupe/dist/cli.cjs'))).toBe(true);
   });
 
+  it('ships the manifest JSON Schema where an editor finds it, and resolvable through the exports map', async () => {
+    const resolved = await succeed(
+      'node',
+      [
+        '-e',
+        "const s = require(require.resolve('troupe/schema/troupe.config.schema.json')); console.log(s.title)",
+      ],
+      scratch,
+    );
+    expect(resolved.trim()).toBe('Troupe manifest');
+    expect(existsSync(path.join(scratch, 'node_modules/troupe/schema/troupe.config.schema.json'))).toBe(true);
+  });
+
   it('loads as ESM (every entry point) and as CommonJS, one registry of classes per format', async () => {
     const esm = await succeed(
       'node',

@@ -6,6 +6,7 @@ import * as contracts from '../../harness/contracts/index';
 describe('harness/index (public API)', () => {
   it.each([
     'defineEvent',
+    'configJsonSchema',
     'EventCatalog',
     'troupeEnvelopeAdapter',
     'AmqpTransport',
