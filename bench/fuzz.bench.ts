@@ -89,11 +89,39 @@ async function throughput(
 
 /** The per-core part: the three workload shapes, one session at a time. */
 async function perCore(clock: CoreClock): Promise<void> {
+  const before = calibration();
   // A global warm-up so the first measurement does not pay for JIT compilation of the whole stack.
   await fuzzSimulation(shopSimTarget({ maxOrders: 4 }), { runs: 400, seed: 99 });
   await throughput(clock, '1 order per workload, ≤4 schedules each', 1, 600, 4);
   await throughput(clock, '1 order per workload, ≤8 schedules each', 1, 300, 8);
   await throughput(clock, '1..4 orders per workload, ≤4 schedules each', 4, 250, 4);
+  const after = calibration();
+  console.log(
+    `machine speed on this core (a fixed loop of small objects, JSON and Map lookups; compare runs with it): ` +
+      `${Math.round(before / 1000)}k / ${Math.round(after / 1000)}k loops/s before / after`,
+  );
+}
+
+/**
+ * Loops per second of a fixed piece of plain JavaScript, like the simulator's own work in miniature (small
+ * objects, JSON, Map lookups): a shared or throttled machine shows here first, so figures from different runs can
+ * be compared.
+ */
+function calibration(): number {
+  let sink = 0;
+  let loops = 0;
+  const started = performance.now();
+  while (performance.now() - started < 500) {
+    for (let i = 0; i < 1_000; i++) {
+      const record = { id: i, key: `k${i % 64}`, items: [i, i + 1] };
+      sink += JSON.stringify(record).length;
+      const index = new Map([[record.key, record]]);
+      sink += index.get(record.key)?.id ?? 0;
+    }
+    loops += 1_000;
+  }
+  if (sink < 0) console.log(sink); // keeps the loop's work observable
+  return loops / ((performance.now() - started) / 1000);
 }
 
 /** Runs `perCore` in a child confined to the last core (`taskset`); false when `taskset` is not there. */
