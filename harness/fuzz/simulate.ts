@@ -201,6 +201,8 @@ export async function simulate<W>(
     timers: scheduler.timerApi,
     step: () => (starting ? Promise.resolve() : scheduler.step()),
     crashAt(point, where) {
+      // Asked at every crash point of every message: most runs have nothing armed.
+      if (armedCrashes.size === 0) return false;
       let key: string | undefined;
       if (where) key = `${where.queue}\u0000${where.messageId}`;
       else for (const [candidate, armed] of armedCrashes) if (armed.point === point) key = candidate;
@@ -212,6 +214,7 @@ export async function simulate<W>(
       return true;
     },
     failAt(where: SimWhere) {
+      if (armedFailures.size === 0) return false;
       const key = `${where.queue}\u0000${where.messageId}`;
       const left = armedFailures.get(key) ?? 0;
       if (left <= 0) return false;
