@@ -958,7 +958,6 @@ function toPending(queue: string, stored: StoredMessage): PendingMessage {
   };
 }
 
-/** A rejected promise from a synchronous failure, so port methods never throw synchronously. */
 /** What a named connection needs of its broker. */
 interface ConnectionBroker {
   declare(topology: Topology): Promise<void>;
@@ -999,6 +998,7 @@ class NamedConnection implements Transport {
   }
 }
 
+/** True when one of the queue's consumers has room under its prefetch. */
 function hasRoomIn(state: QueueState): boolean {
   for (const consumer of state.consumers) if (consumer.inFlight < consumer.prefetch) return true;
   return false;
@@ -1025,6 +1025,7 @@ function deliveryOf(stored: StoredMessage, queue: string, deliveryTag: number): 
   } as Delivery;
 }
 
+/** A rejected promise from a synchronous failure, so port methods never throw synchronously. */
 function rejected(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
